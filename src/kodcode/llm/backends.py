@@ -1,0 +1,53 @@
+"""The backend interface and the registry that picks one from config.
+
+A backend turns requests into responses and calls ``on_result`` as each arrives, so the
+client can store it at once: a crash loses nothing that was received. Per-item failures
+come back as ``Response(error=...)``; a problem that will hit every request (bad API key,
+unknown model, missing package) raises ``BackendFatalError`` straight away.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, Sequence
+
+from .request import Request, Response
+
+ResultCallback = Callable[[Request, Response], None]
+
+
+class BackendFatalError(RuntimeError):
+    """The backend cannot serve any request; retrying will not help."""
+
+
+class ReplayMiss(BackendFatalError):
+    """The replay backend was asked for responses it does not hold."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def generate(self, requests: Sequence[Request], on_result: ResultCallback) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def make_backend(cfg: dict[str, Any]) -> Backend:
+    """Build the backend named by ``cfg["backend"]`` (the ``llm`` section of the config)."""
+    name = cfg.get("backend", "replay")
+    if name == "replay":
+        from .replay import ReplayBackend
+
+        return ReplayBackend(archives=cfg.get("replay_archives", []))
+    if name == "authored":
+        from .authored import AuthoredBackend
+
+        return AuthoredBackend(cfg["authored_responses"])
+    if name == "openai":
+        from .openai_backend import OpenAIBackend
+
+        return OpenAIBackend.from_config(cfg.get("openai", {}))
+    if name == "vllm":
+        from .vllm_backend import VLLMBackend
+
+        return VLLMBackend.from_config(cfg.get("vllm", {}))
+    raise BackendFatalError(f"llm.backend: unknown backend {name!r}; choose replay, authored, openai or vllm")

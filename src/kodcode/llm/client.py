@@ -1,0 +1,132 @@
+"""Serve a batch of requests: store hits first, the backend for the rest.
+
+Every successful response is written to the content-addressed store the moment it
+arrives, keyed by the request alone, so reruns, crashes and changed downstream rules
+never pay for it again, whatever backend produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+from ..store import ContentStore
+from .backends import Backend, BackendFatalError
+from .request import Request, Response
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "responses"
+
+
+@dataclass
+class GenerationStats:
+    requests: int = 0
+    cache_hits: int = 0
+    generated: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def response_store(root: str) -> ContentStore:
+    return ContentStore(root, NAMESPACE)
+
+
+def _store_record(req: Request, resp: Response, backend: str) -> dict[str, Any]:
+    return {
+        "request": req.canonical(),
+        "stage": req.stage,
+        "item_id": req.item_id,
+        "backend": backend,
+        "received_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "response": resp.to_dict(),
+    }
+
+
+def run_requests(
+    requests: Sequence[Request],
+    backend: Backend | None,
+    store: ContentStore,
+    max_failure_share: float = 0.05,
+    progress: bool = True,
+) -> tuple[list[Response], GenerationStats]:
+    """Return one response per request, in order, and what it cost.
+
+    ``backend`` may be None when everything is expected to be in the store; a miss then
+    raises. Raises ``BackendFatalError`` when more than ``max_failure_share`` of the
+    requests failed, after storing every success.
+    """
+    stats = GenerationStats(requests=len(requests))
+    results: dict[str, Response] = {}
+    misses: list[Request] = []
+    seen: set[str] = set()
+    for req in requests:
+        key = req.key
+        if key in seen:
+            continue
+        seen.add(key)
+        rec = store.get(key)
+        if rec is not None:
+            results[key] = Response(**rec["response"])
+            stats.cache_hits += 1
+        else:
+            misses.append(req)
+
+    if misses:
+        if backend is None:
+            raise BackendFatalError(f"{len(misses)} requests are not in the store and no backend was given")
+        bar = _progress_bar(len(misses), enabled=progress)
+
+        def on_result(req: Request, resp: Response) -> None:
+            results[req.key] = resp
+            if resp.ok:
+                store.put(req.key, _store_record(req, resp, backend.name))
+                stats.generated += 1
+                stats.prompt_tokens += int(resp.usage.get("prompt_tokens", 0))
+                stats.completion_tokens += int(resp.usage.get("completion_tokens", 0))
+            else:
+                stats.failures += 1
+                log.warning("request %s failed: %s", req.label, resp.error)
+            bar.update(1)
+
+        try:
+            backend.generate(misses, on_result)
+        finally:
+            bar.close()
+
+    out = []
+    for req in requests:
+        resp = results.get(req.key)
+        if resp is None:  # a backend that skipped a request counts it as failed
+            resp = Response(text=None, error="backend returned no result")
+            stats.failures += 1
+        out.append(resp)
+    if requests and stats.failures / len(requests) > max_failure_share:
+        raise BackendFatalError(
+            f"{stats.failures} of {len(requests)} requests failed, more than llm.max_failure_share="
+            f"{max_failure_share}; the {stats.generated} successes are stored and will not be requested again"
+        )
+    return out, stats
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    # mininterval keeps log files short while still showing rate and ETA
+    return tqdm(total=total, unit="req", mininterval=5.0, desc="generate")
