@@ -1,11 +1,15 @@
 """A content-addressed store of slow or paid results (LLM responses, test verdicts).
 
-One JSON file per key under ``root/namespace/ab/cd/<key>.json``, written to a unique
-temporary name in the same folder and renamed into place. Rename is atomic on local
-filesystems and on NFS, so many jobs on one machine or across a cluster can write at
-once without a lock, a reader never sees half a record, and every record written before
-a crash survives it. The store lives outside Snakemake's outputs on purpose: a failed
-job must not delete responses that were paid for.
+One JSON file per key under ``root/namespace/ab/cd/<key>.json``. A record is written to
+a unique temporary name in its final folder and then hard-linked into place (``link``
+fails if the name exists, so the first writer wins); where a filesystem has no hard
+links it is renamed instead. Both are atomic on local filesystems and on NFS, so many
+jobs on one machine or across a cluster can write at once without a lock, a reader
+never sees half a record, and every record written before a crash survives it. There
+is no index or database file that a single writer would have to own.
+
+The store lives outside Snakemake's outputs on purpose: a failed job must not delete
+responses that were paid for.
 """
 
 from __future__ import annotations
@@ -13,17 +17,20 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-_HEX = set("0123456789abcdef")
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
 class ContentStore:
     root: Path
     namespace: str
+    # folders known to exist: saves a mkdir system call per write
+    _made: set = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -33,7 +40,7 @@ class ContentStore:
         return self.root / self.namespace
 
     def path_for(self, key: str) -> Path:
-        if len(key) < 8 or not set(key) <= _HEX:
+        if len(key) < 8 or not _HEX.issuperset(key):
             raise ValueError(f"store keys are lowercase hex digests, got {key!r}")
         return self.base / key[:2] / key[2:4] / f"{key}.json"
 
@@ -47,22 +54,45 @@ class ContentStore:
     def __contains__(self, key: str) -> bool:
         return self.path_for(key).exists()
 
-    def put(self, key: str, record: dict[str, Any]) -> None:
-        """Store ``record`` under ``key``; an existing record is kept (first write wins)."""
+    def put(self, key: str, record: dict[str, Any]) -> bool:
+        """Store ``record`` under ``key`` unless a record is there already (first write
+        wins). Returns True when this call wrote it."""
         path = self.path_for(key)
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{key}.{uuid.uuid4().hex}.tmp")
+        folder = path.parent
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+        elif path.exists():
+            return False
+        data = json.dumps(record, ensure_ascii=False, sort_keys=True)
+        tmp = folder / f".{key}.{uuid.uuid4().hex}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False, sort_keys=True)
-        os.replace(tmp, path)
+            fh.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some FUSE/SMB mounts): rename instead
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+            return True
+        finally:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        return True
 
     def keys(self) -> Iterator[str]:
+        """Every stored key, sorted."""
         if not self.base.exists():
             return
-        for path in sorted(self.base.glob("??/??/*.json")):
-            yield path.stem
+        for d1 in sorted(_subdirs(self.base)):
+            for d2 in sorted(_subdirs(d1)):
+                names = [n for n in os.listdir(d2) if n.endswith(".json") and not n.startswith(".")]
+                for name in sorted(names):
+                    yield name[:-5]
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for key in self.keys():
@@ -73,27 +103,70 @@ class ContentStore:
     def __len__(self) -> int:
         return sum(1 for _ in self.keys())
 
-    def export(self, path: str | os.PathLike) -> int:
-        """Write every record as JSONL ``{"key", "record"}`` sorted by key; returns the count."""
+    def stray_temp_files(self) -> list[Path]:
+        """Temporary files left by writers that were killed between write and link."""
+        if not self.base.exists():
+            return []
+        return sorted(self.base.glob("??/??/.*.tmp"))
+
+    def stats(self, group: Callable[[dict[str, Any]], str] | None = None) -> dict[str, dict[str, Any]]:
+        """Counts and token totals per group (default: the record's ``stage``)."""
+        group = group or (lambda rec: str(rec.get("stage") or "-"))
+        out: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"records": 0, "prompt_tokens": 0, "completion_tokens": 0, "models": set(),
+                     "first": None, "last": None}
+        )
+        for _, rec in self.items():
+            row = out[group(rec)]
+            row["records"] += 1
+            resp = rec.get("response") or {}
+            usage = resp.get("usage") or {}
+            row["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
+            row["completion_tokens"] += int(usage.get("completion_tokens") or 0)
+            model = (rec.get("request") or {}).get("model") or resp.get("model")
+            if model:
+                row["models"].add(model)
+            ts = rec.get("received_at")
+            if ts:
+                row["first"] = ts if row["first"] is None else min(row["first"], ts)
+                row["last"] = ts if row["last"] is None else max(row["last"], ts)
+        return {k: {**v, "models": sorted(v["models"])} for k, v in sorted(out.items())}
+
+    def export(self, path: str | os.PathLike, keep: Callable[[dict[str, Any]], bool] | None = None) -> int:
+        """Write every record (or those ``keep`` accepts) as JSONL ``{"key", "record"}``
+        sorted by key, atomically; returns the count."""
         n = 0
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
             for key, rec in self.items():
+                if keep is not None and not keep(rec):
+                    continue
                 fh.write(json.dumps({"key": key, "record": rec}, ensure_ascii=False, sort_keys=True) + "\n")
                 n += 1
+        os.replace(tmp, path)
         return n
 
     def import_(self, path: str | os.PathLike) -> tuple[int, int]:
         """Add the records of an exported file; returns (added, already present)."""
+        return self.import_records(read_archive(path).items())
+
+    def import_records(self, rows: Iterable[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
         added = present = 0
-        for key, rec in read_archive(path).items():
-            if key in self:
-                present += 1
-            else:
-                self.put(key, rec)
+        for key, rec in rows:
+            if self.put(key, rec):
                 added += 1
+            else:
+                present += 1
         return added, present
+
+
+def _subdirs(path: Path) -> Iterator[Path]:
+    with os.scandir(path) as it:
+        for entry in it:
+            if entry.is_dir() and len(entry.name) == 2:
+                yield Path(entry.path)
 
 
 def read_archive(path: str | os.PathLike) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import sys
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -29,9 +31,20 @@ class GenerationStats:
     failures: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    retries: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def summary(self, seconds: float | None = None) -> str:
+        line = (
+            f"{self.requests} requests: {self.cache_hits} cache hits, {self.generated} generated, "
+            f"{self.failures} failed, {self.retries} retries; tokens {self.prompt_tokens} prompt + "
+            f"{self.completion_tokens} completion"
+        )
+        if seconds is not None and self.generated:
+            line += f"; {seconds:.1f}s, {self.generated / max(seconds, 1e-9):.1f} req/s"
+        return line
 
 
 def response_store(root: str) -> ContentStore:
@@ -62,6 +75,7 @@ def run_requests(
     raises. Raises ``BackendFatalError`` when more than ``max_failure_share`` of the
     requests failed, after storing every success.
     """
+    started = time.perf_counter()
     stats = GenerationStats(requests=len(requests))
     results: dict[str, Response] = {}
     misses: list[Request] = []
@@ -82,6 +96,7 @@ def run_requests(
         if backend is None:
             raise BackendFatalError(f"{len(misses)} requests are not in the store and no backend was given")
         bar = _progress_bar(len(misses), enabled=progress)
+        retries_before = int(getattr(backend, "retries", 0))
 
         def on_result(req: Request, resp: Response) -> None:
             results[req.key] = resp
@@ -97,8 +112,13 @@ def run_requests(
 
         try:
             backend.generate(misses, on_result)
-        finally:
+        except BaseException:
             bar.close()
+            stats.retries = int(getattr(backend, "retries", 0)) - retries_before
+            _report(stats, started, progress, prefix="stopped after ")
+            raise
+        bar.close()
+        stats.retries = int(getattr(backend, "retries", 0)) - retries_before
 
     out = []
     for req in requests:
@@ -107,12 +127,22 @@ def run_requests(
             resp = Response(text=None, error="backend returned no result")
             stats.failures += 1
         out.append(resp)
+    _report(stats, started, progress)
     if requests and stats.failures / len(requests) > max_failure_share:
         raise BackendFatalError(
             f"{stats.failures} of {len(requests)} requests failed, more than llm.max_failure_share="
             f"{max_failure_share}; the {stats.generated} successes are stored and will not be requested again"
         )
     return out, stats
+
+
+def _report(stats: GenerationStats, started: float, progress: bool, prefix: str = "") -> None:
+    """The closing line of a generating job's log."""
+    line = "generate: " + prefix + stats.summary(time.perf_counter() - started)
+    if progress:
+        print(line, file=sys.stderr, flush=True)
+    else:
+        log.info(line)
 
 
 class _NoBar:

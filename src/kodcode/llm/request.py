@@ -28,6 +28,7 @@ class Request:
     max_tokens: int = 2048
     stop: tuple[str, ...] = ()
     seed: int = 0
+    stop_token_ids: tuple[int, ...] = ()  # e.g. MAGPIE's end-of-turn ids (vLLM engines and servers)
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):
@@ -48,6 +49,8 @@ class Request:
             "seed": int(self.seed),
             "sample": int(self.sample),
         }
+        if self.stop_token_ids:  # only when set, so keys of requests without ids never change
+            body["stop_token_ids"] = [int(i) for i in self.stop_token_ids]
         if self.messages is not None:
             body["messages"] = [{"role": r, "content": c} for r, c in self.messages]
         else:
@@ -67,6 +70,7 @@ class Request:
         d = asdict(self)
         d["messages"] = None if self.messages is None else [{"role": r, "content": c} for r, c in self.messages]
         d["stop"] = list(self.stop)
+        d["stop_token_ids"] = list(self.stop_token_ids)
         return d
 
     @classmethod
@@ -75,6 +79,7 @@ class Request:
         if d.get("messages") is not None:
             d["messages"] = tuple((m["role"], m["content"]) for m in d["messages"])
         d["stop"] = tuple(d.get("stop") or ())
+        d["stop_token_ids"] = tuple(d.get("stop_token_ids") or ())
         return cls(**d)
 
 

@@ -1,0 +1,38 @@
+# Shared definitions: subsets, shards, wildcard constraints and path helpers.
+import kodcode.subsets as _subsets
+
+SUBSETS = list(config["subsets"])
+for _s in SUBSETS:
+    if _s not in _subsets.IMPLEMENTED:
+        raise ValueError(f"subsets: {_s} is not implemented in this workflow version")
+    if _subsets.spec(_s).mode != "prefill" and _s not in config.get("seeds", {}):
+        raise ValueError(f"seeds.{_s}: no seed file configured for subset {_s}")
+SHARDS = [f"{i:03d}" for i in range(config["shards"])]
+STORE = config["store"]
+GEN_STAGES = ["questions", "solutions", "style", "sft"]
+
+
+wildcard_constraints:
+    subset="|".join(SUBSETS),
+    shard="|".join(SHARDS),
+    stage="|".join(GEN_STAGES),
+    exec_stage="solutions|sft",
+
+
+def shards(pattern, **kw):
+    """All shard files of one subset's pattern (pattern uses {shard} and {subset})."""
+    return expand(pattern, shard=SHARDS, allow_missing=True, **kw)
+
+
+def release_targets():
+    return [
+        "results/release/README.md",
+        "results/release/dataflow.tsv",
+        "results/release/provenance.json",
+    ] + expand(
+        [
+            "results/release/KodCode-V1/{subset}.parquet",
+            "results/release/KodCode-V1-SFT-R1/{subset}.parquet",
+        ],
+        subset=SUBSETS,
+    )

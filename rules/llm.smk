@@ -1,0 +1,19 @@
+# The one LLM rule for every stage: requests in, responses out, the store in between.
+rule generate:
+    input:
+        "results/{subset}/{stage}/requests_{shard}.jsonl",
+    output:
+        responses="results/{subset}/{stage}/responses_{shard}.jsonl",
+        stats="results/{subset}/{stage}/responses_{shard}.stats.json",
+    params:
+        llm=config["llm"],
+        store=STORE,
+    resources:
+        # a vLLM engine wants a whole GPU; other backends only wait on the network
+        gpu=1 if config["llm"]["backend"] == "vllm" else 0,
+    log:
+        "logs/{subset}/generate_{stage}_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/generate_{stage}_{shard}.tsv"
+    script:
+        "../scripts/generate.py"

@@ -1,0 +1,39 @@
+def question_seeds(wc):
+    return [] if wc.subset == "Prefill" else ["results/{subset}/seeds.jsonl"]
+
+
+rule question_requests:
+    input:
+        question_seeds,
+    output:
+        requests=shards("results/{subset}/questions/requests_{shard}.jsonl"),
+        stats="results/{subset}/questions/requests.stats.json",
+    params:
+        cfg=lambda wc: {
+            "subset": config["questions"].get(wc.subset, {}),
+            "model": config["models"]["prefill" if wc.subset == "Prefill" else "question"],
+            "prefill": config.get("prefill"),
+            "seed": config["seed"],
+        },
+    log:
+        "logs/{subset}/question_requests.log",
+    benchmark:
+        "benchmarks/{subset}/question_requests.tsv"
+    script:
+        "../scripts/question_requests.py"
+
+
+rule extract_questions:
+    input:
+        shards("results/{subset}/questions/responses_{shard}.jsonl"),
+    output:
+        questions="results/{subset}/questions/extracted.jsonl",
+        stats="results/{subset}/questions/extracted.stats.json",
+    params:
+        cfg=lambda wc: {"first_line_only": config.get("prefill", {}).get("first_line_only", True)},
+    log:
+        "logs/{subset}/extract_questions.log",
+    benchmark:
+        "benchmarks/{subset}/extract_questions.tsv"
+    script:
+        "../scripts/extract_questions.py"

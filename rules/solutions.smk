@@ -1,0 +1,32 @@
+rule solution_requests:
+    input:
+        "results/{subset}/questions/deduped.jsonl",
+    output:
+        requests=shards("results/{subset}/solutions/requests_{shard}.jsonl"),
+        stats="results/{subset}/solutions/requests.stats.json",
+    params:
+        cfg={
+            "model": config["models"]["solution"],
+            "attempts": config["verify"]["attempts"],
+            "seed": config["seed"],
+        },
+    log:
+        "logs/{subset}/solution_requests.log",
+    benchmark:
+        "benchmarks/{subset}/solution_requests.tsv"
+    script:
+        "../scripts/solution_requests.py"
+
+
+rule parse_solutions:
+    input:
+        "results/{subset}/solutions/responses_{shard}.jsonl",
+    output:
+        attempts="results/{subset}/solutions/attempts_{shard}.jsonl",
+        stats="results/{subset}/solutions/attempts_{shard}.stats.json",
+    log:
+        "logs/{subset}/parse_solutions_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/parse_solutions_{shard}.tsv"
+    script:
+        "../scripts/parse_solutions.py"

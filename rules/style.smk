@@ -1,0 +1,29 @@
+rule style_requests:
+    input:
+        "results/{subset}/solutions/verified_{shard}.jsonl",
+    output:
+        requests="results/{subset}/style/requests_{shard}.jsonl",
+        stats="results/{subset}/style/requests_{shard}.stats.json",
+    params:
+        cfg={"model": config["models"]["style"], "seed": config["seed"]},
+    log:
+        "logs/{subset}/style_requests_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/style_requests_{shard}.tsv"
+    script:
+        "../scripts/style_requests.py"
+
+
+rule triplets:
+    input:
+        verified="results/{subset}/solutions/verified_{shard}.jsonl",
+        responses="results/{subset}/style/responses_{shard}.jsonl",
+    output:
+        triplets="results/{subset}/style/triplets_{shard}.jsonl",
+        stats="results/{subset}/style/triplets_{shard}.stats.json",
+    log:
+        "logs/{subset}/triplets_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/triplets_{shard}.tsv"
+    script:
+        "../scripts/triplets.py"

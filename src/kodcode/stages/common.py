@@ -1,0 +1,63 @@
+"""Helpers shared by the stages: request files, shard routing, stats sidecars."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any, Iterable, Sequence
+
+from ..hashing import derive_seed, shard_of
+from ..jsonl import read_jsonl, write_json, write_jsonl
+from ..llm.request import Request
+
+log = logging.getLogger("kodcode")
+
+
+def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any], global_seed: int,
+                 user: str | None = None, prompt: str | None = None, stop: Sequence[str] = ()) -> Request:
+    return Request(
+        stage=stage,
+        item_id=item_id,
+        sample=sample,
+        model=model_cfg["model"],
+        messages=(("user", user),) if user is not None else None,
+        prompt=prompt,
+        temperature=float(model_cfg.get("temperature", 0.0)),
+        top_p=float(model_cfg.get("top_p", 1.0)),
+        max_tokens=int(model_cfg.get("max_tokens", 2048)),
+        stop=tuple(stop or model_cfg.get("stop", ())),
+        seed=derive_seed(global_seed, stage, item_id, sample),
+    )
+
+
+def write_sharded_requests(rows: Iterable[tuple[Request, dict[str, Any]]], out_paths: Sequence[str]) -> list[int]:
+    """Route (request, meta) rows to shard files by a stable hash of the item id."""
+    buckets: list[list[dict[str, Any]]] = [[] for _ in out_paths]
+    for req, meta in rows:
+        buckets[shard_of(req.item_id, len(out_paths))].append({"request": req.to_dict(), "meta": meta})
+    for path, bucket in zip(out_paths, buckets):
+        bucket.sort(key=lambda r: (r["request"]["item_id"], r["request"]["sample"]))
+        write_jsonl(path, bucket)
+    return [len(b) for b in buckets]
+
+
+def read_many(paths: Sequence[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for p in paths:
+        out.extend(read_jsonl(p))
+    return out
+
+
+def write_stats(path: str, stage: str, **counts: Any) -> None:
+    clean = {k: (dict(sorted(v.items())) if isinstance(v, Counter) else v) for k, v in counts.items()}
+    write_json(path, {"stage": stage, **clean})
+    log.info("%s: %s", stage, clean)
+
+
+def by_item(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["item_id"], []).append(r)
+    for v in out.values():
+        v.sort(key=lambda r: r["sample"])
+    return out

@@ -1,0 +1,44 @@
+"""The one LLM rule: serve a shard's requests from the store or the configured backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..jsonl import read_jsonl, write_jsonl
+from ..llm.backends import make_backend
+from ..llm.client import response_store, run_requests
+from ..llm.request import Request
+from .common import log, write_stats
+
+
+def generate(stage: str, subset: str, requests_file: str, out_responses: str, out_stats: str,
+             llm_cfg: dict[str, Any], store_root: str) -> None:
+    rows = read_jsonl(requests_file)
+    requests = [Request.from_dict(r["request"]) for r in rows]
+    store = response_store(store_root)
+    backend = None
+    if any(req.key not in store for req in requests):
+        backend = make_backend(llm_cfg)
+    try:
+        responses, stats = run_requests(requests, backend, store,
+                                        max_failure_share=float(llm_cfg.get("max_failure_share", 0.05)))
+    finally:
+        if backend is not None:
+            backend.close()
+    out = []
+    for row, req, resp in zip(rows, requests, responses):
+        out.append({
+            "stage": req.stage,
+            "item_id": req.item_id,
+            "sample": req.sample,
+            "key": req.key,
+            "text": resp.text,
+            "finish_reason": resp.finish_reason,
+            "error": resp.error,
+            "meta": row.get("meta", {}),
+        })
+    write_jsonl(out_responses, out)
+    log.info("%s/%s: %d requests, %d from the store, %d generated, %d failed, %d+%d tokens", subset, stage,
+             stats.requests, stats.cache_hits, stats.generated, stats.failures, stats.prompt_tokens,
+             stats.completion_tokens)
+    write_stats(out_stats, f"generate_{stage}", subset=subset, backend=llm_cfg.get("backend"), **stats.to_dict())

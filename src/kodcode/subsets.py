@@ -1,0 +1,43 @@
+"""The twelve KodCode subsets and how each one turns seeds into question prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SubsetSpec:
+    name: str
+    mode: str  # prefill | questions | snippet | docs | filter
+    seeds_per_prompt: int
+    template: str  # file name under kodcode/prompts/
+    seed_field: str  # the seed field that carries the seed's content
+
+
+SUBSETS: dict[str, SubsetSpec] = {
+    s.name: s
+    for s in [
+        SubsetSpec("Prefill", "prefill", 0, "", ""),
+        SubsetSpec("Leetcode", "questions", 3, "question_from_seeds.txt", "question"),
+        SubsetSpec("Codeforces", "questions", 1, "question_from_seeds.txt", "question"),
+        SubsetSpec("Apps", "questions", 1, "question_from_seeds.txt", "question"),
+        SubsetSpec("Taco", "questions", 1, "question_from_seeds.txt", "question"),
+        SubsetSpec("Code_Contests", "questions", 1, "question_from_seeds.txt", "question"),
+        SubsetSpec("Package", "questions", 1, "question_from_package.txt", "question"),
+        SubsetSpec("Evol", "questions", 1, "question_evolve.txt", "question"),
+        SubsetSpec("Algorithm", "snippet", 1, "question_from_snippet.txt", "codes"),
+        SubsetSpec("Data_Structure", "snippet", 1, "question_from_snippet.txt", "codes"),
+        SubsetSpec("Docs", "docs", 1, "question_from_docs.txt", "doc"),
+        SubsetSpec("Filter", "filter", 1, "", "question"),
+    ]
+}
+
+# Subsets whose generation is implemented end to end in this workflow version.
+IMPLEMENTED = tuple(n for n, s in SUBSETS.items() if s.mode != "filter")
+
+
+def spec(name: str) -> SubsetSpec:
+    try:
+        return SUBSETS[name]
+    except KeyError:
+        raise ValueError(f"unknown subset {name!r}; known: {', '.join(SUBSETS)}") from None
