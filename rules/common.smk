@@ -1,5 +1,6 @@
 # Shared definitions: subsets, shards, wildcard constraints and path helpers.
 import kodcode.subsets as _subsets
+from kodcode.templates import load_template
 
 SUBSETS = list(config["subsets"])
 for _s in SUBSETS:
@@ -36,3 +37,9 @@ def release_targets():
         ],
         subset=SUBSETS,
     )
+
+
+def template(name):
+    """Prompt template text (config prompts_dir overrides the packaged one), passed as a
+    param so that editing a template reruns the stage that renders it."""
+    return load_template(name, config.get("prompts_dir"))

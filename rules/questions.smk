@@ -14,6 +14,9 @@ rule question_requests:
             "model": config["models"]["prefill" if wc.subset == "Prefill" else "question"],
             "prefill": config.get("prefill"),
             "seed": config["seed"],
+            "template": template(_subsets.spec(wc.subset).template)
+            if wc.subset != "Prefill"
+            else None,
         },
     log:
         "logs/{subset}/question_requests.log",

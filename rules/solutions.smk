@@ -9,6 +9,7 @@ rule solution_requests:
             "model": config["models"]["solution"],
             "attempts": config["verify"]["attempts"],
             "seed": config["seed"],
+            "template": template("solution_and_tests.txt"),
         },
     log:
         "logs/{subset}/solution_requests.log",

@@ -5,7 +5,11 @@ rule style_requests:
         requests="results/{subset}/style/requests_{shard}.jsonl",
         stats="results/{subset}/style/requests_{shard}.stats.json",
     params:
-        cfg={"model": config["models"]["style"], "seed": config["seed"]},
+        cfg={
+            "model": config["models"]["style"],
+            "seed": config["seed"],
+            "template": template("style_convert.txt"),
+        },
     log:
         "logs/{subset}/style_requests_{shard}.log",
     benchmark:

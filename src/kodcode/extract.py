@@ -50,8 +50,8 @@ def extract_question(text: str | None, expect_markers: bool = False) -> str:
 def _strip_label(text: str) -> str:
     first, sep, rest = text.partition("\n")
     stripped = _PREFIX.sub("", first, count=1)
-    if stripped != first and (stripped.strip() or rest.strip()):
-        text = (stripped + sep + rest) if stripped.strip() else rest
+    if stripped != first:
+        text = stripped + sep + rest
     return text.strip()
 
 

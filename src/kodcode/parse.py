@@ -13,6 +13,7 @@ class ParseError(ValueError):
 
 
 def _section(text: str, name: str) -> str:
+    text = text.replace("\r\n", "\n")  # some models answer with CRLF line ends
     begin, end = f"<|{name} Begin|>", f"<|{name} End|>"
     start = text.find(begin)
     if start < 0:
@@ -60,7 +61,7 @@ def parse_completion(text: str | None) -> str:
 TEST_PREAMBLE = "from solution import *\n\n"
 
 
-def test_file(test_code: str) -> str:
+def executable_tests(test_code: str) -> str:
     """The file that is run: upstream prepends a star import so tests may omit theirs."""
     return TEST_PREAMBLE + test_code
 
@@ -69,7 +70,7 @@ def parse_reasoning_answer(text: str | None) -> str:
     """The Python code a reasoning model gave after its ``</think>``."""
     if not text:
         raise ParseError("empty response")
-    head, sep, answer = text.rpartition("</think>")
+    head, sep, answer = text.replace("\r\n", "\n").rpartition("</think>")
     if not sep:
         raise ParseError("no </think> (reasoning unfinished or truncated)")
     blocks = _FENCE.findall(answer)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from importlib import resources
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
-def load_template(name: str) -> str:
+def load_template(name: str, override_dir: str | None = None) -> str:
+    """A template's text: from ``override_dir`` when it has the file (config ``prompts_dir``),
+    else the packaged default. Rules pass the text as a param, so editing it reruns them."""
+    if override_dir:
+        candidate = Path(override_dir) / name
+        if candidate.exists():
+            return candidate.read_text(encoding="utf-8")
     return resources.files("kodcode.prompts").joinpath(name).read_text(encoding="utf-8")
 
 

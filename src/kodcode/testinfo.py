@@ -20,17 +20,20 @@ def _params(args: ast.arguments) -> list[str]:
 
 
 def test_info(solution: str) -> list[dict[str, Any]] | None:
-    """One entry per top-level function: name, parameter list, declaration, docstring.
+    """One entry per function the solution defines (nested ones too, in source order):
+    name, parameter list, declaration and docstring.
 
-    Returns None when the solution defines no top-level function (a class-only answer)
-    or does not parse, as upstream does.
+    None when the solution defines a class (its methods are the interface, which these
+    fields cannot describe) or does not parse; this is what upstream's release holds.
     """
     try:
         tree = ast.parse(solution)
     except SyntaxError:
         return None
+    if any(isinstance(n, ast.ClassDef) for n in ast.walk(tree)):
+        return None
     out = []
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             params = "(" + ", ".join(_params(node.args)) + ")"
             prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"

@@ -16,13 +16,13 @@ Failure modes are chosen per request by directives written into the prompt text:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _DIRECTIVE = re.compile(r"\[\[(429|500|slow|malformed|nochoices|400)(?::([\d.]+))?(?::([\d.]+))?\]\]")
@@ -43,14 +43,14 @@ def _prompt_text(body: dict[str, Any]) -> str:
     return str(body.get("prompt", ""))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 1024
-    allow_reuse_address = True
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error"}
 
 
 class FakeOpenAIServer:
+    """Serves on its own asyncio loop in a background thread (one thread, so many open
+    connections cost no lock convoys); counters are safe to read from other threads."""
+
     def __init__(self, delay_s: float = 0.0, api_key: str | None = None, models: set[str] | None = None) -> None:
         self.delay_s = delay_s
         self.api_key = api_key
@@ -59,26 +59,57 @@ class FakeOpenAIServer:
         self.received: Counter[str] = Counter()  # fingerprint -> requests received
         self.answered: Counter[str] = Counter()  # fingerprint -> 200 answers sent
         self.auth_headers: list[str] = []
-        self._httpd: _Server | None = None
+        self.connections = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> "FakeOpenAIServer":
-        owner = self
+        ready = threading.Event()
+        failure: list[BaseException] = []
 
-        class Handler(_Handler):
-            server_owner = owner
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=2048)
+                )
+                self._port = self._server.sockets[0].getsockname()[1]
+            except BaseException as exc:  # noqa: BLE001 - reported to start()
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                self._server.close()
+                loop.run_until_complete(self._server.wait_closed())
+                loop.close()
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=run, name="fake-openai-server", daemon=True)
         self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        if self._loop is not None and self._thread is not None:
+            loop = self._loop
+
+            def _stop() -> None:
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+                loop.stop()
+
+            loop.call_soon_threadsafe(_stop)
+            self._thread.join(timeout=10)
+            self._loop = None
+            self._thread = None
 
     def __enter__(self) -> "FakeOpenAIServer":
         return self.start()
@@ -88,8 +119,8 @@ class FakeOpenAIServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
+        assert self._port is not None, "server not started"
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -105,83 +136,84 @@ class FakeOpenAIServer:
             self.received.clear()
             self.answered.clear()
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_owner: FakeOpenAIServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence access logs
-        pass
-
-    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+    # ------------------------------------------------------------------ serving
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self.lock:
+            self.connections += 1
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            self.close_connection = True
-
-    def _error(self, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None) -> None:
-        body = {"error": {"message": message, "type": "fake_error", "code": code}}
-        self._send(status, json.dumps(body).encode(), headers)
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        owner = self.server_owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        kind = "chat" if self.path.rstrip("/").endswith("/chat/completions") else (
-            "completion" if self.path.rstrip("/").endswith("/completions") else None
-        )
-        if kind is None:
-            self._error(404, f"no route {self.path}", "not_found")
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                try:
+                    method, path, _ = line.decode("latin-1").split(" ", 2)
+                except ValueError:
+                    return
+                headers: dict[str, str] = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = h.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                raw = await reader.readexactly(int(headers.get("content-length") or 0))
+                status, payload, extra = await self._respond(method, path, headers, raw)
+                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+                        "Content-Type: application/json", f"Content-Length: {len(payload)}"]
+                head += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             return
+        finally:
+            writer.close()
+
+    async def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, bytes, dict[str, str]]:
+        def error(status: int, message: str, code: str | None, extra: dict[str, str] | None = None):
+            body = {"error": {"message": message, "type": "fake_error", "code": code}}
+            return status, json.dumps(body).encode(), extra or {}
+
+        route = path.split("?")[0].rstrip("/")
+        if method != "POST" or not route.endswith("/completions"):
+            return error(404, f"no route {method} {path}", "not_found")
+        kind = "chat" if route.endswith("/chat/completions") else "completion"
         try:
             body = json.loads(raw)
         except json.JSONDecodeError:
-            self._error(400, "body is not JSON", "invalid_json")
-            return
+            return error(400, "body is not JSON", "invalid_json")
         fp = fingerprint(body)
-        with owner.lock:
-            owner.received[fp] += 1
-            attempt = owner.received[fp]  # 1-based
-            owner.auth_headers.append(self.headers.get("Authorization", ""))
-        if owner.api_key is not None and self.headers.get("Authorization") != f"Bearer {owner.api_key}":
-            self._error(401, "Incorrect API key provided.", "invalid_api_key")
-            return
-        if owner.models is not None and body.get("model") not in owner.models:
-            self._error(404, f"The model `{body.get('model')}` does not exist.", "model_not_found")
-            return
+        with self.lock:
+            self.received[fp] += 1
+            attempt = self.received[fp]  # 1-based
+            self.auth_headers.append(headers.get("authorization", ""))
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            return error(401, "Incorrect API key provided.", "invalid_api_key")
+        if self.models is not None and body.get("model") not in self.models:
+            return error(404, f"The model `{body.get('model')}` does not exist.", "model_not_found")
 
         text = _prompt_text(body)
         for name, a, b in _DIRECTIVE.findall(text):
             n = int(float(a)) if a else 1
             if name == "429" and attempt <= n:
-                self._error(429, "Rate limit reached.", "rate_limit_exceeded", {"Retry-After": b or "1"})
-                return
+                return error(429, "Rate limit reached.", "rate_limit_exceeded", {"Retry-After": b or "1"})
             if name == "500" and attempt <= n:
-                self._error(500, "The server had an error.", "server_error")
-                return
+                return error(500, "The server had an error.", "server_error")
             if name == "slow" and attempt <= n:
-                time.sleep(float(b or 1))
+                await asyncio.sleep(float(b or 1))
             if name == "malformed":
-                self._send(200, b'{"choices": [ this is not json')
-                return
+                return 200, b'{"choices": [ this is not json', {}
             if name == "nochoices":
-                self._send(200, json.dumps({"id": "x", "object": "chat.completion"}).encode())
-                return
+                return 200, json.dumps({"id": "x", "object": "chat.completion"}).encode(), {}
             if name == "400":
-                self._error(400, "Invalid request.", "invalid_request")
-                return
-        if owner.delay_s:
-            time.sleep(owner.delay_s)
+                return error(400, "Invalid request.", "invalid_request")
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
 
         answer = answer_for(body)
-        usage = {"prompt_tokens": len(text.split()), "completion_tokens": 2, "total_tokens": len(text.split()) + 2}
+        n_words = len(text.split())
+        usage = {"prompt_tokens": n_words, "completion_tokens": 2, "total_tokens": n_words + 2}
         if kind == "chat":
             choice = {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
             obj = "chat.completion"
@@ -189,9 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
             choice = {"index": 0, "text": answer, "finish_reason": "stop"}
             obj = "text_completion"
         payload = {"id": f"cmpl-{fp[:8]}", "object": obj, "model": body.get("model"), "choices": [choice], "usage": usage}
-        with owner.lock:
-            owner.answered[fp] += 1
-        self._send(200, json.dumps(payload).encode())
+        with self.lock:
+            self.answered[fp] += 1
+        return 200, json.dumps(payload).encode(), {}
 
 
 def main(argv: list[str] | None = None) -> int:

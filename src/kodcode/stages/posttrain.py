@@ -6,15 +6,15 @@ from collections import Counter
 from typing import Any, Sequence
 
 from ..jsonl import read_jsonl, write_jsonl
-from ..parse import ParseError, parse_completion, parse_reasoning_answer, test_file
-from ..templates import load_template, render
-from ..testinfo import align_entry_point
+from ..parse import ParseError, parse_completion, parse_reasoning_answer, executable_tests
+from ..templates import render
+from ..testinfo import align_entry_point, top_level_functions
 from .common import by_item, make_request, write_stats
 
 
 def style_requests(subset: str, verified_file: str, out_requests: str, out_stats: str,
                    params: dict[str, Any]) -> None:
-    template = load_template("style_convert.txt")
+    template = params["template"]
     rows = []
     for q in read_jsonl(verified_file):
         prompt = render(template, question=q["question"], test=q["test"].strip(), solution=q["solution"].strip())
@@ -68,14 +68,13 @@ def sft_attempts(subset: str, triplets_file: str, responses_file: str, out_attem
     for r in read_jsonl(responses_file):
         t = trip[r["item_id"]]
         row = {"attempt_id": f"{r['item_id']}#{r['sample']}", "item_id": r["item_id"], "sample": r["sample"],
-               "kind": "pytest", "solution": None, "test": t["test"], "tests": test_file(t["test"]),
+               "kind": "pytest", "solution": None, "test": t["test"], "tests": executable_tests(t["test"]),
                "parse_error": None, "response": r["text"]}
         try:
             if r.get("error"):
                 raise ParseError(f"generation failed: {r['error']}")
             code = parse_reasoning_answer(r["text"])
-            names = [i["function_name"] for i in (t.get("test_info") or [])]
-            row["solution"] = align_entry_point(code, names)
+            row["solution"] = align_entry_point(code, top_level_functions(t["solution"]))
         except ParseError as exc:
             row["parse_error"] = str(exc)
             errors[str(exc)] += 1

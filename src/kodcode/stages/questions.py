@@ -11,7 +11,7 @@ from ..hashing import derive_seed
 from ..jsonl import read_jsonl, write_jsonl
 from ..seeds import load_seeds
 from ..subsets import spec
-from ..templates import format_examples, load_template, render
+from ..templates import format_examples, render
 from .common import make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "questions"
@@ -56,7 +56,7 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
                                "opening": opening}))
     elif sp.mode in ("questions", "snippet", "docs"):
         seeds = read_jsonl(seeds_file)
-        template = load_template(sp.template)
+        template = params["template"]
         cfg = params["subset"]
         per_prompt = int(cfg.get("seeds_per_prompt", sp.seeds_per_prompt))
         groups = _seed_groups(subset, seeds, per_prompt, cfg.get("n_prompts"), seed)

@@ -8,9 +8,9 @@ from typing import Any, Sequence
 from ..executor import Attempt, Limits, run_attempts
 from ..executor.service import NAMESPACE as VERDICTS
 from ..jsonl import read_jsonl, write_jsonl
-from ..parse import ParseError, parse_solution_and_tests, test_file
+from ..parse import ParseError, parse_solution_and_tests, executable_tests
 from ..store import ContentStore
-from ..templates import load_template, render
+from ..templates import render
 from ..testinfo import test_info
 from ..verify import mean_pass_at_k, summarize
 from .common import by_item, make_request, read_many, write_sharded_requests, write_stats
@@ -20,7 +20,7 @@ STAGE = "solutions"
 
 def solution_requests(subset: str, in_questions: str, out_paths: Sequence[str], out_stats: str,
                       params: dict[str, Any]) -> None:
-    template = load_template("solution_and_tests.txt")
+    template = params["template"]
     attempts = int(params["attempts"])
     rows = []
     for q in read_jsonl(in_questions):
@@ -41,7 +41,7 @@ def parse_solutions(subset: str, responses_file: str, out_attempts: str, out_sta
             if r.get("error"):
                 raise ParseError(f"generation failed: {r['error']}")
             parsed = parse_solution_and_tests(r["text"])
-            row.update(solution=parsed.solution, test=parsed.test, tests=test_file(parsed.test))
+            row.update(solution=parsed.solution, test=parsed.test, tests=executable_tests(parsed.test))
         except ParseError as exc:
             row["parse_error"] = str(exc)
             errors[str(exc).split(":")[0]] += 1
