@@ -43,3 +43,36 @@ def template(name):
     """Prompt template text (config prompts_dir overrides the packaged one), passed as a
     param so that editing a template reruns the stage that renders it."""
     return load_template(name, config.get("prompts_dir"))
+
+
+def question_seeds(wc):
+    return [] if wc.subset == "Prefill" else ["results/{subset}/seeds.jsonl"]
+
+
+def subset_stats(subset):
+    """Every stats sidecar of one subset, for the data-flow table."""
+    s = subset
+    files = [] if s == "Prefill" else [f"results/{s}/seeds.stats.json"]
+    files += [
+        f"results/{s}/questions/requests.stats.json",
+        f"results/{s}/questions/extracted.stats.json",
+        f"results/{s}/questions/deduped.stats.json",
+        f"results/{s}/solutions/requests.stats.json",
+    ]
+    per_shard = [
+        "questions/responses",
+        "solutions/responses",
+        "solutions/attempts",
+        "solutions/verdicts",
+        "solutions/verified",
+        "style/requests",
+        "style/responses",
+        "style/triplets",
+        "sft/requests",
+        "sft/responses",
+        "sft/attempts",
+        "sft/verdicts",
+        "sft/labeled",
+    ]
+    files += [f"results/{s}/{p}_{shard}.stats.json" for p in per_shard for shard in SHARDS]
+    return files

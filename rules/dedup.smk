@@ -12,5 +12,7 @@ rule dedup:
         "logs/{subset}/dedup.log",
     benchmark:
         "benchmarks/{subset}/dedup.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/dedup.py"

@@ -5,9 +5,8 @@ rule generate:
     output:
         responses="results/{subset}/{stage}/responses_{shard}.jsonl",
         stats="results/{subset}/{stage}/responses_{shard}.stats.json",
-    params:
-        llm=config["llm"],
-        store=STORE,
+    # The backend and the store are read from config in the script, not declared as params:
+    # responses are content-addressed, so switching backend must not rerun anything.
     resources:
         # a vLLM engine wants a whole GPU; other backends only wait on the network
         gpu=1 if config["llm"]["backend"] == "vllm" else 0,
@@ -15,5 +14,7 @@ rule generate:
         "logs/{subset}/generate_{stage}_{shard}.log",
     benchmark:
         "benchmarks/{subset}/generate_{stage}_{shard}.tsv"
+    conda:
+        "../envs/vllm.yaml" if config["llm"]["backend"] == "vllm" else "../envs/workflow.yaml"
     script:
         "../scripts/generate.py"

@@ -1,7 +1,3 @@
-def question_seeds(wc):
-    return [] if wc.subset == "Prefill" else ["results/{subset}/seeds.jsonl"]
-
-
 rule question_requests:
     input:
         question_seeds,
@@ -22,6 +18,8 @@ rule question_requests:
         "logs/{subset}/question_requests.log",
     benchmark:
         "benchmarks/{subset}/question_requests.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/question_requests.py"
 
@@ -38,5 +36,7 @@ rule extract_questions:
         "logs/{subset}/extract_questions.log",
     benchmark:
         "benchmarks/{subset}/extract_questions.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/extract_questions.py"

@@ -1,32 +1,3 @@
-def subset_stats(subset):
-    """Every stats sidecar of one subset, for the data-flow table."""
-    s = subset
-    files = [] if s == "Prefill" else [f"results/{s}/seeds.stats.json"]
-    files += [
-        f"results/{s}/questions/requests.stats.json",
-        f"results/{s}/questions/extracted.stats.json",
-        f"results/{s}/questions/deduped.stats.json",
-        f"results/{s}/solutions/requests.stats.json",
-    ]
-    per_shard = [
-        "questions/responses",
-        "solutions/responses",
-        "solutions/attempts",
-        "solutions/verdicts",
-        "solutions/verified",
-        "style/requests",
-        "style/responses",
-        "style/triplets",
-        "sft/requests",
-        "sft/responses",
-        "sft/attempts",
-        "sft/verdicts",
-        "sft/labeled",
-    ]
-    files += [f"results/{s}/{p}_{shard}.stats.json" for p in per_shard for shard in SHARDS]
-    return files
-
-
 rule release_subset:
     input:
         triplets=shards("results/{subset}/style/triplets_{shard}.jsonl"),
@@ -44,6 +15,8 @@ rule release_subset:
         "logs/{subset}/release_subset.log",
     benchmark:
         "benchmarks/{subset}/release_subset.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/release_subset.py"
 
@@ -71,5 +44,7 @@ rule release_card:
         "logs/release_card.log",
     benchmark:
         "benchmarks/release_card.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/release_card.py"

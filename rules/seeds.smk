@@ -8,5 +8,7 @@ rule seeds:
         "logs/{subset}/seeds.log",
     benchmark:
         "benchmarks/{subset}/seeds.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/seeds.py"

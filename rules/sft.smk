@@ -14,6 +14,8 @@ rule sft_requests:
         "logs/{subset}/sft_requests_{shard}.log",
     benchmark:
         "benchmarks/{subset}/sft_requests_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/sft_requests.py"
 
@@ -29,6 +31,8 @@ rule sft_attempts:
         "logs/{subset}/sft_attempts_{shard}.log",
     benchmark:
         "benchmarks/{subset}/sft_attempts_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/sft_attempts.py"
 
@@ -45,5 +49,7 @@ rule sft_label:
         "logs/{subset}/sft_label_{shard}.log",
     benchmark:
         "benchmarks/{subset}/sft_label_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/sft_label.py"

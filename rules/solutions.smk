@@ -15,6 +15,8 @@ rule solution_requests:
         "logs/{subset}/solution_requests.log",
     benchmark:
         "benchmarks/{subset}/solution_requests.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/solution_requests.py"
 
@@ -29,5 +31,7 @@ rule parse_solutions:
         "logs/{subset}/parse_solutions_{shard}.log",
     benchmark:
         "benchmarks/{subset}/parse_solutions_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/parse_solutions.py"

@@ -14,6 +14,8 @@ rule style_requests:
         "logs/{subset}/style_requests_{shard}.log",
     benchmark:
         "benchmarks/{subset}/style_requests_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/style_requests.py"
 
@@ -29,5 +31,7 @@ rule triplets:
         "logs/{subset}/triplets_{shard}.log",
     benchmark:
         "benchmarks/{subset}/triplets_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/triplets.py"

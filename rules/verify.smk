@@ -6,13 +6,15 @@ rule execute:
         verdicts="results/{subset}/{exec_stage}/verdicts_{shard}.jsonl",
         stats="results/{subset}/{exec_stage}/verdicts_{shard}.stats.json",
     params:
-        cfg=config.get("executor", {}),
-        store=STORE,
+        # engine and limits decide verdicts; the worker count does not (it is `threads`)
+        cfg={k: v for k, v in config.get("executor", {}).items() if k != "workers"},
     threads: config.get("executor", {}).get("workers", 2)
     log:
         "logs/{subset}/execute_{exec_stage}_{shard}.log",
     benchmark:
         "benchmarks/{subset}/execute_{exec_stage}_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/execute.py"
 
@@ -34,6 +36,8 @@ rule verify:
         "logs/{subset}/verify_{shard}.log",
     benchmark:
         "benchmarks/{subset}/verify_{shard}.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/verify.py"
 
@@ -49,5 +53,7 @@ rule pass_at_k:
         "logs/{subset}/pass_at_k.log",
     benchmark:
         "benchmarks/{subset}/pass_at_k.tsv"
+    conda:
+        "../envs/workflow.yaml"
     script:
         "../scripts/pass_at_k.py"

@@ -9,5 +9,5 @@ with log_to(snakemake.log[0]):
         snakemake.output.verdicts,
         snakemake.output.stats,
         {**snakemake.params.cfg, "workers": snakemake.threads},
-        snakemake.params.store,
+        snakemake.config["store"],
     )

@@ -8,6 +8,6 @@ with log_to(snakemake.log[0]):
         snakemake.input[0],
         snakemake.output.responses,
         snakemake.output.stats,
-        snakemake.params.llm,
-        snakemake.params.store,
+        snakemake.config["llm"],
+        snakemake.config["store"],
     )

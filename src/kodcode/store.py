@@ -1,6 +1,8 @@
 """A content-addressed store of slow or paid results (LLM responses, test verdicts).
 
-One JSON file per key under ``root/namespace/ab/cd/<key>.json``. A record is written to
+One JSON file per key under ``root/namespace/ab/<key>.json`` (``ab``: the key's first two
+hex digits, so at most 256 folders, made once; 10 million records are ~40,000 files per
+folder, which ext4, XFS and NFS index well). A record is written to
 a unique temporary name in its final folder and then hard-linked into place (``link``
 fails if the name exists, so the first writer wins); where a filesystem has no hard
 links it is renamed instead. Both are atomic on local filesystems and on NFS, so many
@@ -29,8 +31,8 @@ _HEX = frozenset("0123456789abcdef")
 class ContentStore:
     root: Path
     namespace: str
-    # folders known to exist: saves a mkdir system call per write
-    _made: set = field(default_factory=set, init=False, repr=False, compare=False)
+    # set once this object has seen (or made) the 256 fan-out folders
+    _ready: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -42,7 +44,7 @@ class ContentStore:
     def path_for(self, key: str) -> Path:
         if len(key) < 8 or not _HEX.issuperset(key):
             raise ValueError(f"store keys are lowercase hex digests, got {key!r}")
-        return self.base / key[:2] / key[2:4] / f"{key}.json"
+        return self.base / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
@@ -59,14 +61,16 @@ class ContentStore:
         wins). Returns True when this call wrote it."""
         path = self.path_for(key)
         folder = path.parent
-        if folder not in self._made:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._made.add(folder)
-        elif path.exists():
-            return False
+        if not self._ready:
+            self.ensure_folders()
         data = json.dumps(record, ensure_ascii=False, sort_keys=True)
         tmp = folder / f".{key}.{uuid.uuid4().hex}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        try:
+            fh = open(tmp, "w", encoding="utf-8")
+        except FileNotFoundError:  # a folder removed behind our back
+            folder.mkdir(parents=True, exist_ok=True)
+            fh = open(tmp, "w", encoding="utf-8")
+        with fh:
             fh.write(data)
         try:
             os.link(tmp, path)
@@ -84,15 +88,22 @@ class ContentStore:
                 pass
         return True
 
+    def ensure_folders(self) -> None:
+        """Make the 256 fan-out folders (once per store; a single ``stat`` afterwards), so
+        that no write pays for a ``mkdir``."""
+        if not (self.base / "ff").is_dir():
+            for i in range(256):
+                (self.base / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        self._ready.append(True)
+
     def keys(self) -> Iterator[str]:
         """Every stored key, sorted."""
         if not self.base.exists():
             return
-        for d1 in sorted(_subdirs(self.base)):
-            for d2 in sorted(_subdirs(d1)):
-                names = [n for n in os.listdir(d2) if n.endswith(".json") and not n.startswith(".")]
-                for name in sorted(names):
-                    yield name[:-5]
+        for folder in sorted(_subdirs(self.base)):
+            names = [n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith(".")]
+            for name in sorted(names):
+                yield name[:-5]
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for key in self.keys():
@@ -107,7 +118,7 @@ class ContentStore:
         """Temporary files left by writers that were killed between write and link."""
         if not self.base.exists():
             return []
-        return sorted(self.base.glob("??/??/.*.tmp"))
+        return sorted(self.base.glob("??/.*.tmp"))
 
     def stats(self, group: Callable[[dict[str, Any]], str] | None = None) -> dict[str, dict[str, Any]]:
         """Counts and token totals per group (default: the record's ``stage``)."""
@@ -155,7 +166,7 @@ class ContentStore:
     def import_records(self, rows: Iterable[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
         added = present = 0
         for key, rec in rows:
-            if self.put(key, rec):
+            if key not in self and self.put(key, rec):
                 added += 1
             else:
                 present += 1

@@ -1,7 +1,7 @@
 """Any OpenAI-compatible HTTP endpoint: OpenAI, Together, DeepSeek, ``vllm serve``, SGLang.
 
-Requests go out concurrently over one pooled ``httpx.AsyncClient`` (at most
-``concurrency`` in flight), chat requests to ``{base_url}/chat/completions`` and raw
+Requests go out concurrently from ``concurrency`` asyncio workers, each with its own
+keep-alive connection (``httpx.AsyncClient``), chat requests to ``{base_url}/chat/completions`` and raw
 prompts (MAGPIE prefill) to ``{base_url}/completions``. Each of our requests is one
 sample, so ``n`` is never sent: several samples of one prompt are several requests with
 their own ``sample`` index and seed.
@@ -36,6 +36,7 @@ from typing import Any, Sequence
 
 import httpx
 
+from . import _http
 from .backends import BackendFatalError, ResultCallback
 from .request import Request, Response
 
@@ -170,14 +171,16 @@ class OpenAIBackend:
         cfg = self.config
         n_workers = min(cfg.concurrency, len(requests))
         timeout = httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 30.0))
-        limits = httpx.Limits(max_connections=n_workers, max_keepalive_connections=n_workers)
+        # One client with one keep-alive connection per worker: httpcore's shared pool
+        # spends time quadratic in its size on every request, which made a 64-connection
+        # pool CPU-bound at a few dozen requests/s. The TLS context is built once and shared.
+        ssl_context = _ssl_context()
         stop = asyncio.Event()
         errors: list[BaseException] = []
         pending = iter(requests)
 
-        async with httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits) as client:
-
-            async def worker() -> None:
+        async def worker() -> None:
+            async with httpx.AsyncClient(headers=headers, timeout=timeout, transport=_http.transport(ssl_context)) as client:
                 for req in pending:  # one shared iterator: each request is taken once
                     if stop.is_set():
                         return
@@ -186,12 +189,12 @@ class OpenAIBackend:
                         if resp is None:  # stopped while waiting to retry
                             return
                         on_result(req, resp)
-                    except BaseException as exc:  # noqa: BLE001 - first error stops the run
+                    except BaseException as exc:  # noqa: BLE001 - the first error stops the run
                         errors.append(exc)
                         stop.set()
                         return
 
-            await asyncio.gather(*(worker() for _ in range(n_workers)))
+        await asyncio.gather(*(worker() for _ in range(n_workers)))
         if errors:
             fatal = [e for e in errors if isinstance(e, BackendFatalError)]
             raise (fatal or errors)[0]
@@ -282,6 +285,16 @@ class OpenAIBackend:
         except Exception as exc:  # noqa: BLE001 - a body that is not a completion fails this item only
             snippet = self.redact(r.text[:120]).replace("\n", " ")
             return Response(text=None, error=f"malformed response body ({type(exc).__name__}: {exc}): {snippet!r}", model=req.model)
+
+
+_SSL: list = []
+
+
+def _ssl_context() -> Any:
+    """One TLS context per process (building one reads the CA bundle: ~40 ms)."""
+    if not _SSL:
+        _SSL.append(httpx.create_ssl_context())
+    return _SSL[0]
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

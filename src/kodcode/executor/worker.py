@@ -1,0 +1,988 @@
+"""The warm worker: runs inside the sandbox and executes one attempt per fork.
+
+Started as ``python -I worker.py [options]`` by the host-side pool (``pool.py``). It must
+not import the kodcode package: it runs where only the test environment exists (a bwrap
+sandbox, an Apptainer or Docker image). Protocol: length-prefixed JSON frames, requests
+on fd 0, replies on the descriptor that was fd 1 at start (fd 1 and 2 then both go to
+stderr so stray prints cannot corrupt the stream).
+
+Life of a worker: drop root if asked, import pytest, coverage and the preload list, run
+one throw-away pytest session (so every lazily imported pytest module is loaded), probe
+whether per-attempt namespaces work, ``gc.freeze()``, mark itself non-dumpable, say
+hello, then serve requests. The worker never runs attempt code itself.
+
+Per attempt (mode ``ns``, used under bwrap)::
+
+    worker --fork--> A: unshare(user, mount, pid, net, ipc, uts); map own uid
+                     A --fork--> B: PID 1 of a fresh PID namespace; fresh tmpfs on /tmp
+                                    and /dev/shm, fresh /proc when the kernel allows it,
+                                    loopback up, capabilities dropped, rlimits, setsid;
+                                    writes the files and runs pytest in-process (warm)
+
+Killing B (SIGKILL, on the wall limit) makes the kernel kill every process of the
+attempt's PID namespace, so daemons die with it; when B exits the tmpfs is gone, so
+nothing an attempt writes reaches a later one. Mode ``plain`` (engine ``none`` and
+containers without user namespaces) keeps rlimits, a private folder, a process group and
+a clean environment only.
+
+B reports test events as JSON lines on a pipe the worker reads while the attempt runs;
+the host decides the verdict from them (see ``verdict.py``), never from an exit code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import io
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+PROTOCOL = 1
+STDLIB_PRELOAD = (
+    "collections", "typing", "math", "re", "heapq", "itertools", "functools", "bisect", "string",
+    "random", "json", "datetime", "decimal", "fractions", "dataclasses", "enum", "io", "contextlib",
+    "copy", "operator", "statistics", "textwrap", "unittest", "unittest.mock", "xml.etree.ElementTree",
+    "csv", "array", "queue", "threading", "subprocess", "hashlib", "struct", "uuid", "pathlib",
+    "tempfile", "runpy", "doctest",
+)
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 4, 24, 38, 47
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+OUT_PIPE_CAP = 4 * 1024 * 1024  # bytes of stdout/stderr kept at most before the excerpt is cut
+REPORT_CAP = 8 * 1024 * 1024  # a report larger than this is treated as corrupt
+
+# --------------------------------------------------------------------------------------
+# small system helpers
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _prctl(option: int, arg: int = 0) -> int:
+    return _libc.prctl(option, arg, 0, 0, 0)
+
+
+def _mount(src: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(src.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), f"mount {target}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _drop_capabilities() -> None:
+    """Clear the bounding, ambient, effective, permitted and inheritable sets."""
+    for cap in range(64):
+        if _prctl(PR_CAPBSET_DROP, cap) != 0:
+            break
+    _prctl(PR_CAP_AMBIENT, 4)  # PR_CAP_AMBIENT_CLEAR_ALL
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    hdr, data = Header(0x20080522, 0), (Data * 2)()
+    _check(_libc.capset(ctypes.byref(hdr), data), "capset")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _loopback_up() -> None:
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    import fcntl
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(s, SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return 0
+
+
+def _send_frame(fd: int, obj: dict) -> None:
+    data = json.dumps(obj).encode()
+    view = memoryview(struct.pack(">I", len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def _recv_frame(fd: int) -> dict | None:
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    body = _read_exact(fd, struct.unpack(">I", head)[0])
+    return None if body is None else json.loads(body)
+
+
+class _Excerpt:
+    """Keeps the head and the tail of a byte stream within a budget."""
+
+    def __init__(self, budget: int):
+        self.head_cap = budget // 4
+        self.tail_cap = budget - self.head_cap
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.head_cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.tail_cap:
+                del self.tail[: len(self.tail) - self.tail_cap]
+
+    def text(self) -> str:
+        kept = len(self.head) + len(self.tail)
+        mid = f"\n[... {self.total - kept} bytes cut ...]\n" if self.total > kept else ""
+        return (bytes(self.head).decode("utf-8", "replace") + mid + bytes(self.tail).decode("utf-8", "replace"))
+
+
+# --------------------------------------------------------------------------------------
+# the pytest side (runs in B)
+
+
+class _Collector:
+    """pytest plugin: streams collection and per-phase reports to the report pipe.
+
+    It also injects two canary tests with names chosen by the host, one before and one
+    after the real tests, each of which must fail with the host's nonce. A solution that
+    makes pytest report every test as passed (patching ``Function.runtest``, the report
+    class or a report hook) also makes a canary "pass", which the host sees.
+    """
+
+    def __init__(self, fd: int, canary: str | None):
+        self.fd = fd
+        self.canary = canary
+
+    def emit(self, obj: dict) -> None:
+        data = (json.dumps(obj) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        import pytest
+
+        if items and self.canary:
+            module = items[0].getparent(pytest.Module) or items[0].parent
+            # compiled from a string: pytest then finds no source to quote, which keeps
+            # formatting the canary's failure cheap
+            scope: dict = {"NONCE": self.canary}
+            exec(compile("def canary():\n    raise RuntimeError('kodcode-canary ' + NONCE)\n", "<kodcode-canary>", "exec"),
+                 scope)
+            canary, nonce = scope["canary"], self.canary
+            first = pytest.Function.from_parent(module, name=f"test_kc_{nonce}_first", callobj=canary)
+            last = pytest.Function.from_parent(module, name=f"test_kc_{nonce}_last", callobj=canary)
+            items[:0] = [first]
+            items.append(last)
+        self.emit({"ev": "collected", "items": [it.nodeid for it in items]})
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.emit({"ev": "collecterror", "id": report.nodeid, "msg": str(report.longrepr)[-2000:]})
+        elif report.skipped:
+            self.emit({"ev": "collectskip", "id": report.nodeid, "msg": str(report.longrepr)[-500:]})
+
+    def pytest_runtest_logreport(self, report):
+        msg = ""
+        if report.failed or report.skipped:
+            msg = str(report.longrepr)[-2000:]
+        self.emit({"ev": "report", "id": report.nodeid, "when": report.when, "outcome": report.outcome,
+                   "xfail": hasattr(report, "wasxfail"), "msg": msg})
+
+
+def _pytest_args(workdir: str) -> list[str]:
+    # -c /dev/null: no ini file is searched for (parents could hold one); --confcutdir
+    # stops conftest.py discovery at the attempt's own folder. Plugins the run does not
+    # need are not loaded (third-party autoload is off through the environment).
+    args = ["-q", "--tb=short", "-c", os.devnull, "--rootdir", workdir, "--confcutdir", workdir,
+            "-o", "console_output_style=classic"]
+    for plugin in ("cacheprovider", "pastebin", "junitxml", "doctest", "stepwise", "setuponly", "setupplan",
+                   "nose", "unraisableexception", "threadexception"):
+        args += ["-p", f"no:{plugin}"]
+    return args + ["test_solution.py"]
+
+
+_COVERAGE: dict = {}
+
+
+def _measuring(cov):
+    """pytest plugin: line coverage only while tests are collected (the import of the
+    solution) or set up, run and torn down; pytest's own bookkeeping runs untraced."""
+    import pytest
+
+    class Measure:
+        depth = 0  # collection reports nest (session, folder, module)
+
+        def _wrap(self):
+            self.depth += 1
+            if self.depth == 1:
+                cov.start()
+            try:
+                return (yield)
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    cov.stop()
+
+        pytest_make_collect_report = pytest.hookimpl(wrapper=True)(lambda self, collector: (yield from self._wrap()))
+        pytest_runtest_setup = pytest.hookimpl(wrapper=True)(lambda self, item: (yield from self._wrap()))
+        pytest_runtest_call = pytest.hookimpl(wrapper=True)(lambda self, item: (yield from self._wrap()))
+        pytest_runtest_teardown = pytest.hookimpl(wrapper=True)(
+            lambda self, item, nextitem: (yield from self._wrap()))
+
+    return Measure()
+
+
+def _coverage_for(pattern: str):
+    """A Coverage object for ``pattern``, created and started once in the worker so that
+    the forks skip its slow first start."""
+    import coverage
+
+    cov = _COVERAGE.get(pattern)
+    if cov is None:  # the worker's warm-up run measures nothing that matches ``pattern``,
+        cov = coverage.Coverage(data_file=None, include=[pattern], config_file=False, branch=False)
+        _COVERAGE[pattern] = cov  # so a fork starts with empty data and skips the set-up
+    return cov
+
+
+def _run_pytest(workdir: str, report_fd: int, canary: str | None, pattern: str | None = None) -> None:
+    import pytest
+
+    collector = _Collector(report_fd, canary)
+    solution = os.path.join(workdir, "solution.py")
+    cov = _coverage_for(pattern or solution)
+    try:
+        code = pytest.main(_pytest_args(workdir), plugins=[collector, _measuring(cov)])
+    finally:
+        if cov._started:  # noqa: SLF001 - a phase that never returned
+            cov.stop()
+    try:
+        _, statements, _, missing, _ = cov.analysis2(solution)
+        collector.emit({"ev": "coverage", "statements": len(statements), "missing": len(missing)})
+    except Exception:  # solution never imported
+        collector.emit({"ev": "coverage", "statements": None, "missing": None})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    collector.emit({"ev": "end", "exitstatus": int(code)})
+
+
+# --------------------------------------------------------------------------------------
+# the stdin/stdout side (runs in B; each case runs in its own child C)
+
+
+def _run_stdio(workdir: str, report_fd: int, inputs: list[str], out_cap: int) -> None:
+    def emit(obj: dict) -> None:
+        data = (json.dumps(obj) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(report_fd, view):]
+
+    executed: set[int] = set()
+    for i, text in enumerate(inputs):
+        in_fd = os.memfd_create("stdin")
+        os.write(in_fd, text.encode("utf-8"))
+        os.lseek(in_fd, 0, os.SEEK_SET)
+        out_r, out_w = os.pipe()
+        cov_r, cov_w = os.pipe()
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # C: the attempt's program; B is PID 1 of the namespace and stays out of reach
+            try:
+                os.close(out_r)
+                os.close(cov_r)
+                os.close(report_fd)
+                os.dup2(in_fd, 0)
+                os.dup2(out_w, 1)
+                os.close(in_fd)
+                os.close(out_w)
+                _prctl(PR_SET_DUMPABLE, 1)
+                _exec_program(workdir, cov_w)
+            finally:
+                os._exit(70)
+        os.close(out_w)
+        os.close(cov_w)
+        os.close(in_fd)
+        stdout = bytearray()
+        truncated = False
+        while True:
+            chunk = os.read(out_r, 65536)
+            if not chunk:
+                break
+            if len(stdout) < out_cap:
+                stdout += chunk[: out_cap - len(stdout)]
+            else:
+                truncated = True
+        os.close(out_r)
+        _, status = os.waitpid(pid, 0)
+        try:
+            with os.fdopen(cov_r, "rb") as fh:
+                executed.update(json.loads(fh.read() or b"[]"))
+        except (ValueError, TypeError):
+            pass
+        emit({"ev": "case", "i": i, "stdout": stdout.decode("utf-8", "replace"), "truncated": truncated,
+              "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+              "duration": round(time.monotonic() - start, 4)})
+    statements = _statements(os.path.join(workdir, "solution.py"))
+    emit({"ev": "coverage", "statements": len(statements) if statements is not None else None,
+          "missing": len(statements - executed) if statements is not None else None})
+    emit({"ev": "end", "exitstatus": 0})
+
+
+def _statements(path: str) -> set[int] | None:
+    try:
+        import coverage
+
+        cov = coverage.Coverage(data_file=None, include=[path], config_file=False)
+        return set(cov.analysis2(path)[1])
+    except Exception:
+        return None
+
+
+def _exec_program(workdir: str, cov_w: int) -> None:
+    """In C: run solution.py as ``__main__`` with the case on stdin; exit with its status."""
+    import runpy
+
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=False)
+    sys.argv = [os.path.join(workdir, "solution.py")]
+    import coverage
+
+    target = os.path.join(workdir, "solution.py")
+    cov = coverage.Coverage(data_file=None, include=[target], config_file=False)
+    code = 0
+    cov.start()
+    try:
+        runpy.run_path(target, run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # the program's own error: its traceback goes to stderr
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        cov.stop()
+    try:
+        sys.stdout.flush()
+    except Exception:
+        code = code or 1
+    try:
+        lines = cov.get_data().lines(target) or []
+        os.write(cov_w, json.dumps(sorted(lines)).encode())
+    except OSError:
+        pass
+    os._exit(code & 0xFF)
+
+
+# --------------------------------------------------------------------------------------
+# per-attempt isolation
+
+
+class Worker:
+    def __init__(self, mode: str, base: str):
+        self.mode = mode  # "ns" or "plain"
+        self.base = base  # plain mode: parent of the per-attempt folders
+        self.uid, self.gid = os.getuid(), os.getgid()
+        self.pattern = NS_SOLUTION if mode == "ns" else os.path.join(base, "a-*", "solution.py")
+
+    # -- inside A (ns mode): new namespaces, own uid mapped to itself
+    def _enter_namespaces(self) -> None:
+        _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be writable by us
+        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
+               "unshare")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{self.uid} {self.uid} 1")
+        _write("/proc/self/gid_map", f"{self.gid} {self.gid} 1")
+        _prctl(PR_SET_DUMPABLE, 0)
+
+    # -- inside B (ns mode): private filesystems, then no privileges at all
+    def _private_mounts(self, limits: dict) -> str:
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        size_mb = max(32, 4 * int(limits.get("max_file_mb", 16)))
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,nr_inodes=16384,mode=0755")
+        if os.path.isdir("/dev/shm"):
+            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,nr_inodes=1024,mode=1777")
+        try:  # a /proc of the attempt's own PID namespace; bwrap's /proc has locked submounts,
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # which may forbid it
+        except OSError:
+            pass
+        try:
+            socket.sethostname("sandbox")
+            _loopback_up()
+        except OSError:
+            pass
+        workdir = os.path.dirname(NS_SOLUTION)
+        os.mkdir(workdir, 0o755)
+        return workdir
+
+    def run(self, req: dict, out_fd_reply: int) -> dict:
+        limits = req.get("limits", {})
+        timeout = float(limits.get("timeout_s", 30.0))
+        out_r, out_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        st_r, st_w = os.pipe()
+        plain_dir = tempfile.mkdtemp(prefix="a-", dir=self.base) if self.mode == "plain" else None
+        start = req["_t0"] = time.monotonic()
+        a_pid = os.fork()
+        if a_pid == 0:
+            code = 71
+            try:
+                os.close(out_r)
+                os.close(rep_r)
+                os.close(st_r)
+                os.close(out_fd_reply)
+                self._child_a(req, out_w, rep_w, st_w, plain_dir)
+            except BaseException as exc:  # noqa: BLE001 - report setup failures, never raise past fork
+                try:
+                    os.write(st_w, f"E {type(exc).__name__}: {exc}\n".encode())
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        for fd in (out_w, rep_w, st_w):
+            os.close(fd)
+        res = self._supervise(a_pid, out_r, rep_r, st_r, start, timeout, limits)
+        if plain_dir:
+            shutil.rmtree(plain_dir, ignore_errors=True)
+        if self.mode == "plain" and REAP_ALL:
+            _reap_all_others()
+        return res
+
+    def _child_a(self, req, out_w, rep_w, st_w, plain_dir) -> None:
+        if self.mode == "ns":
+            self._enter_namespaces()
+        else:
+            os.setsid()
+        b_pid = os.fork()
+        if b_pid == 0:
+            try:
+                os.close(st_w)
+                self._child_b(req, out_w, rep_w, plain_dir)
+            except BaseException as exc:  # noqa: BLE001
+                try:
+                    os.write(2, f"kodcode worker: attempt setup failed: {exc!r}\n".encode())
+                except OSError:
+                    pass
+            finally:
+                os._exit(72)
+        os.close(out_w)
+        os.close(rep_w)
+        os.write(st_w, f"B {b_pid}\n".encode())
+        _, status = os.waitpid(b_pid, 0)
+        os.write(st_w, f"X {status}\n".encode())
+        os.close(st_w)
+        if self.mode == "plain":
+            os.killpg(0, signal.SIGKILL)  # everything left in the attempt's process group, A included
+        os._exit(0)
+
+    def _child_b(self, req, out_w, rep_w, plain_dir) -> None:
+        limits = req.get("limits", {})
+        vm = _vm_bytes()
+        if self.mode == "ns":
+            workdir = self._private_mounts(limits)
+            _prctl(PR_SET_DUMPABLE, 1 if req.get("kind") == "pytest" else 0)
+            _drop_capabilities()
+            home = "/tmp"
+        else:
+            workdir = plain_dir
+            home = plain_dir
+        os.setsid()  # its own session and group: kill(0, ...) reaches nothing outside
+        # descriptors: stdin from /dev/null, stdout/stderr into the output pipe, the report
+        # pipe kept (close-on-exec, so programs the attempt starts do not inherit it)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        report_fd = 3
+        if rep_w != report_fd:
+            os.dup2(rep_w, report_fd, inheritable=False)
+        else:
+            os.set_inheritable(report_fd, False)
+        os.closerange(4, 65536)
+        with open(os.path.join(workdir, "solution.py"), "w", encoding="utf-8") as fh:
+            fh.write(req["solution"])
+        if req.get("kind") == "pytest":
+            with open(os.path.join(workdir, "test_solution.py"), "w", encoding="utf-8") as fh:
+                fh.write(req["tests"])
+        os.chdir(workdir)
+        _apply_limits(limits, vm)
+        _reset_process_state(workdir, home, int(req.get("seed", 0)))
+        os.write(report_fd, (json.dumps({"ev": "start", "setup_s": round(time.monotonic() - req["_t0"], 4)}) + "\n").encode())
+        if req.get("kind") == "stdio":
+            _run_stdio(workdir, report_fd, list(req.get("inputs", [])), max(1, int(limits.get("max_output_kb", 64))) * 1024)
+        else:
+            _run_pytest(workdir, report_fd, req.get("canary"), self.pattern)
+        os._exit(0)
+
+    def _supervise(self, a_pid, out_r, rep_r, st_r, start, timeout, limits) -> dict:
+        excerpt = _Excerpt(max(1, int(limits.get("max_output_kb", 64))) * 1024)
+        report = bytearray()
+        report_overflow = False
+        status_lines: list[str] = []
+        st_buf = b""
+        b_pid = None
+        timed_out = False
+        deadline = start + timeout
+        kill_deadline = None
+        open_fds = {out_r, rep_r, st_r}
+        while st_r in open_fds:
+            now = time.monotonic()
+            if not timed_out and now >= deadline:
+                timed_out = True
+                self._kill_attempt(a_pid, b_pid)
+                kill_deadline = now + 10.0
+            if kill_deadline is not None and now >= kill_deadline:
+                status_lines.append("E attempt could not be killed")
+                break
+            wait = (deadline if not timed_out else kill_deadline) - now
+            ready, _, _ = select.select(list(open_fds), [], [], max(0.0, min(wait, 1.0)))
+            for fd in ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    open_fds.discard(fd)
+                    os.close(fd)
+                    continue
+                if fd == out_r:
+                    excerpt.add(chunk)
+                elif fd == rep_r:
+                    if len(report) + len(chunk) > REPORT_CAP:
+                        report_overflow = True
+                    else:
+                        report += chunk
+                else:
+                    st_buf += chunk
+                    while b"\n" in st_buf:
+                        line, st_buf = st_buf.split(b"\n", 1)
+                        text = line.decode("utf-8", "replace")
+                        status_lines.append(text)
+                        if text.startswith("B "):
+                            b_pid = int(text[2:])
+                            if timed_out:
+                                self._kill_attempt(a_pid, b_pid)
+        duration = time.monotonic() - start
+        # A has exited: the attempt's namespace is empty (ns mode) or its group is killed
+        # (plain mode). Drain what is left without waiting on stray writers.
+        grace = time.monotonic() + 0.2
+        while open_fds and time.monotonic() < grace:
+            ready, _, _ = select.select(list(open_fds), [], [], 0.05)
+            for fd in ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    open_fds.discard(fd)
+                    os.close(fd)
+                elif fd == out_r:
+                    excerpt.add(chunk)
+                elif fd == rep_r and len(report) + len(chunk) <= REPORT_CAP:
+                    report += chunk
+                elif fd == rep_r:
+                    report_overflow = True
+        for fd in open_fds:
+            os.close(fd)
+        try:
+            os.waitpid(a_pid, 0)
+        except ChildProcessError:
+            pass
+        status = None
+        setup_error = None
+        for line in status_lines:
+            if line.startswith("X "):
+                status = int(line[2:])
+            elif line.startswith("E "):
+                setup_error = line[2:]
+        decoded = None
+        if status is not None:
+            if os.WIFEXITED(status):
+                decoded = {"exited": os.WEXITSTATUS(status)}
+            elif os.WIFSIGNALED(status):
+                decoded = {"signaled": os.WTERMSIG(status)}
+        return {
+            "report": bytes(report).decode("utf-8", "replace"),
+            "report_overflow": report_overflow,
+            "status": decoded,
+            "timed_out": timed_out,
+            "duration": round(duration, 4),
+            "output": excerpt.text(),
+            "output_bytes": excerpt.total,
+            "setup_error": setup_error,
+            "mode": self.mode,
+        }
+
+    def _kill_attempt(self, a_pid: int, b_pid: int | None) -> None:
+        targets = []
+        if self.mode == "ns":
+            if b_pid:
+                targets.append(lambda: os.kill(b_pid, signal.SIGKILL))  # PID 1 of the attempt's namespace
+            targets.append(lambda: os.kill(a_pid, signal.SIGKILL))
+        else:
+            targets.append(lambda: os.killpg(a_pid, signal.SIGKILL))
+        for kill in targets:
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _apply_limits(limits: dict, vm_now: int) -> None:
+    mb = 1024 * 1024
+    mem = int(limits.get("memory_mb", 2048)) * mb + vm_now
+    fsize = int(limits.get("max_file_mb", 16)) * mb
+    nproc = int(limits.get("max_processes", 64))
+    cpu = int(float(limits.get("timeout_s", 30))) + 2
+    for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0),
+                       (resource.RLIMIT_NPROC, nproc), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_NOFILE, 1024)):
+        try:
+            resource.setrlimit(res, (value, value))
+        except (ValueError, OSError):
+            pass
+    # over-size writes fail with EFBIG (an exception in the test) instead of killing pytest
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _reset_process_state(workdir: str, home: str, seed: int) -> None:
+    import importlib
+
+    os.environ.clear()
+    os.environ.update(CLEAN_ENV)
+    os.environ["HOME"] = home
+    os.environ["TMPDIR"] = home
+    tempfile.tempdir = None
+    sys.path[:0] = [workdir]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+    for name in ("solution", "test_solution", "conftest"):
+        sys.modules.pop(name, None)
+    import random
+
+    random.seed(seed)
+    np = sys.modules.get("numpy")
+    if np is not None:
+        try:
+            np.random.seed(seed % (2**32))
+        except Exception:
+            pass
+
+
+def _reap_all_others() -> None:
+    """Plain mode inside a container's own PID namespace: kill every other process."""
+    me = os.getpid()
+    keep = {me, 1, os.getppid()}
+    for _ in range(20):
+        victims = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in keep:
+                victims.append(int(entry))
+        if not victims:
+            return
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in victims:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.01)
+
+
+# --------------------------------------------------------------------------------------
+# start-up
+
+
+CLEAN_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "MPLBACKEND": "Agg",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+REAP_ALL = False
+NS_SOLUTION = "/tmp/attempt/solution.py"
+
+WARMUP = [  # (solution, tests): the common shapes of passing and failing attempts
+    ("def add(a, b):\n    return a + b\n",
+     "from solution import *\nimport pytest\n\n"
+     "def test_add():\n    assert add(1, 2) == 3\n\n"
+     "@pytest.mark.parametrize('a', [1, 2])\ndef test_param(a, tmp_path, capsys, monkeypatch):\n"
+     "    print(a)\n    assert add(a, 0) == a\n\n"
+     "def test_fails():\n    assert add(1, 1) == {'x': [3]}\n\n"
+     "def test_raises_inside():\n    add(1, None)\n\n"
+     "class TestGroup:\n    def test_raises(self):\n        with pytest.raises(TypeError):\n            add(1, None)\n"),
+    ("def add(a, b):\n    return a + b\n", "from solution import missing_name\n\ndef test_a():\n    pass\n"),
+    ("def add(a, b):\n    return a + b\n", "from solution import *\n\ndef test_a(:\n    pass\n"),
+    ("import no_such_module_kodcode\n", "from solution import *\n\ndef test_a():\n    pass\n"),
+    ("def f(:\n", "from solution import *\n\ndef test_a():\n    assert f()\n"),
+]
+
+
+def _memoize_statement_ranges() -> None:
+    """Cache pytest's statement-range lookups, filled by the warm-up: formatting a
+    traceback otherwise re-parses pytest's and importlib's own (large) sources in
+    every fork, which made failing attempts several times slower than passing ones."""
+    import hashlib
+
+    from _pytest._code import code as _code
+    from _pytest._code import source as _source
+
+    original = _source.getstatementrange_ast
+    cache: dict = {}
+
+    def getstatementrange_ast(lineno, source, assertion=False, astnode=None):
+        if astnode is not None:
+            return original(lineno, source, assertion, astnode)
+        key = (lineno, assertion, hashlib.sha1(str(source).encode("utf-8", "surrogatepass")).digest())
+        hit = cache.get(key)
+        if hit is None:
+            hit = original(lineno, source, assertion, None)
+            if len(cache) < 4096:
+                cache[key] = hit
+        return hit
+
+    _source.getstatementrange_ast = getstatementrange_ast
+    _code.getstatementrange_ast = getstatementrange_ast
+
+
+def _warm_up(base: str, pattern: str) -> dict:
+    """Real pytest sessions in this process, so that forks start with every module loaded
+    and every cache filled; then one in a fork, to check that a fork works."""
+    start = time.monotonic()
+    try:
+        _memoize_statement_ranges()
+    except Exception:  # another pytest layout: only slower
+        pass
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    cwd = os.getcwd()
+    work = ""
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        for solution, tests in WARMUP:
+            work = tempfile.mkdtemp(prefix="warmup-", dir=base)
+            with open(os.path.join(work, "solution.py"), "w") as fh:
+                fh.write(solution)
+            with open(os.path.join(work, "test_solution.py"), "w") as fh:
+                fh.write(tests)
+            r, w = os.pipe()
+            try:
+                os.chdir(work)
+                sys.path.insert(0, work)
+                _run_pytest(work, w, "0" * 16, pattern)
+                _statements(os.path.join(work, "solution.py"))  # warms coverage's parser and tokenizer
+            finally:
+                os.close(w)
+                while os.read(r, 65536):
+                    pass
+                os.close(r)
+                os.chdir(cwd)
+                sys.path.remove(work)
+                for name in ("solution", "test_solution", "no_such_module_kodcode"):
+                    sys.modules.pop(name, None)
+                shutil.rmtree(work, ignore_errors=True)
+        # the check in a fork
+        work = tempfile.mkdtemp(prefix="warmup-", dir=base)
+        with open(os.path.join(work, "solution.py"), "w") as fh:
+            fh.write(WARMUP[0][0])
+        with open(os.path.join(work, "test_solution.py"), "w") as fh:
+            fh.write(WARMUP[0][1])
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                os.chdir(work)
+                sys.path.insert(0, work)
+                _run_pytest(work, w, "0" * 16)
+            finally:
+                os._exit(0)
+        os.close(w)
+        child_report = b""
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            child_report += chunk
+        os.close(r)
+        os.waitpid(pid, 0)
+        shutil.rmtree(work, ignore_errors=True)
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+    events = [json.loads(line) for line in child_report.decode().splitlines() if line.strip()]
+    ok = any(e.get("ev") == "end" for e in events)
+    return {"seconds": round(time.monotonic() - start, 3), "ok": ok}
+
+
+def _probe_namespaces() -> str | None:
+    """None when per-attempt namespaces work here, else the reason they do not."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            w_ = Worker("ns", "")
+            w_._enter_namespaces()
+            pid2 = os.fork()
+            if pid2 == 0:
+                try:
+                    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+                    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+                    os.write(w, b"ok")
+                except BaseException as exc:  # noqa: BLE001
+                    os.write(w, f"{exc}".encode())
+                os._exit(0)
+            os.waitpid(pid2, 0)
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, f"{exc}".encode())
+        os._exit(0)
+    os.close(w)
+    msg = b""
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        msg += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    text = msg.decode("utf-8", "replace")
+    return None if text == "ok" else (text or "namespace probe died")
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    global REAP_ALL
+    ap = argparse.ArgumentParser(prog="worker.py")
+    ap.add_argument("--mode", choices=["ns", "plain", "auto"], default="auto")
+    ap.add_argument("--preload", default="")
+    ap.add_argument("--drop-uid", type=int, default=None)
+    ap.add_argument("--drop-gid", type=int, default=None)
+    ap.add_argument("--base", default=None, help="plain mode: folder for per-attempt folders")
+    ap.add_argument("--reap-all", action="store_true", help="plain mode in a container: kill leftovers")
+    args = ap.parse_args(argv)
+
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)  # stray prints from imports go to stderr, never into the reply stream
+    os.set_inheritable(reply_fd, False)
+
+    if os.getuid() == 0 and args.drop_uid is not None:
+        gid = args.drop_gid if args.drop_gid is not None else args.drop_uid
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(args.drop_uid, args.drop_uid, args.drop_uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.environ.update(CLEAN_ENV)
+    REAP_ALL = args.reap_all
+    sys.dont_write_bytecode = True
+
+    base = args.base or tempfile.gettempdir()
+    os.makedirs(base, exist_ok=True)
+    os.environ.setdefault("HOME", base)
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(base, "mpl"))
+    loaded, failed = [], {}
+    for name in ("pytest", "coverage", *STDLIB_PRELOAD, *[p for p in args.preload.split(",") if p]):
+        try:
+            __import__(name)
+            loaded.append(name)
+        except BaseException as exc:  # noqa: BLE001 - a broken optional package must not stop the worker
+            failed[name] = f"{type(exc).__name__}: {exc}"[:200]
+    mode = args.mode
+    ns_error = None
+    if mode in ("ns", "auto"):
+        ns_error = _probe_namespaces()
+        if ns_error is None:
+            mode = "ns"
+        elif mode == "ns":
+            _send_frame(reply_fd, {"hello": False, "error": f"per-attempt namespaces unavailable: {ns_error}"})
+            return 2
+        else:
+            mode = "plain"
+    worker = Worker(mode, base)
+    warm = _warm_up(base, worker.pattern)
+
+    import coverage
+    import pytest
+
+    gc.collect()
+    gc.freeze()
+    _prctl(PR_SET_DUMPABLE, 0)  # attempts (same uid) cannot ptrace us or read /proc/<worker>/mem
+    _send_frame(reply_fd, {
+        "hello": True, "protocol": PROTOCOL, "mode": mode, "ns_error": ns_error, "pid": os.getpid(),
+        "uid": os.getuid(), "python": sys.version.split()[0], "pytest": pytest.__version__,
+        "coverage": coverage.__version__, "preloaded": loaded, "preload_failed": failed, "warmup": warm,
+    })
+    while True:
+        req = _recv_frame(0)
+        if req is None or req.get("op") == "quit":
+            return 0
+        try:
+            res = worker.run(req, reply_fd)
+        except Exception as exc:  # noqa: BLE001 - a worker bug must not look like a verdict
+            res = {"internal_error": f"{type(exc).__name__}: {exc}"}
+        res["id"] = req.get("id")
+        _send_frame(reply_fd, res)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
