@@ -9,7 +9,11 @@ rule generate:
     # responses are content-addressed, so switching backend must not rerun anything.
     resources:
         # a vLLM engine wants a whole GPU; other backends only wait on the network
-        gpu=1 if config["llm"]["backend"] == "vllm" else 0,
+        gpu=(
+            config["llm"].get("vllm", {}).get("tensor_parallel_size", 1)
+            if config["llm"]["backend"] == "vllm"
+            else 0
+        ),
     log:
         "logs/{subset}/generate_{stage}_{shard}.log",
     benchmark:

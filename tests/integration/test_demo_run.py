@@ -38,7 +38,7 @@ def mtimes(folder: Path) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def wf(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("wf")
-    for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report"]:
+    for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     return dest

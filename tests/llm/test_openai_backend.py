@@ -139,7 +139,7 @@ def test_key_is_sent_but_never_stored(tmp_path, monkeypatch, caplog):
 
 def test_redaction_masks_key_like_strings():
     b = OpenAIBackend(OpenAIConfig(api_key_env=None))
-    b._key = "abc123secret"
+    b._keys.add("abc123secret")
     assert b.redact("key abc123secret and sk-proj-ABCDEF123456") == "key *** and sk-***"
 
 
@@ -171,3 +171,16 @@ def test_reasoning_content_is_kept_inline():
         "content": "final", "reasoning_content": "thinking"}}], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
     resp = b._parse(r, chat(1))
     assert resp.text == "<think>\nthinking\n</think>\n\nfinal" and resp.usage == {"prompt_tokens": 3, "completion_tokens": 9}
+
+
+def test_models_routed_to_their_own_endpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("KODCODE_R1_KEY", "sk-r1-key-0123456789")
+    with FakeOpenAIServer() as gpt, FakeOpenAIServer(api_key="sk-r1-key-0123456789", models={"deepseek-reasoner"}) as r1:
+        b = backend_for(gpt, models={"deepseek-ai/DeepSeek-R1": {"base_url": r1.base_url, "api_key_env": "KODCODE_R1_KEY",
+                                                                  "model": "deepseek-reasoner"}})
+        reqs = [chat(i) for i in range(6)] + [chat(i, stage="reasoning", model="deepseek-ai/DeepSeek-R1") for i in range(6)]
+        out, stats = run_requests(reqs, b, response_store(tmp_path), progress=False)
+        assert all(r.ok for r in out) and gpt.total_received == 6 and r1.total_received == 6
+        assert set(r1.auth_headers) == {"Bearer sk-r1-key-0123456789"} and set(gpt.auth_headers) == {""}
+    # the store key is the pipeline's model id, whatever the provider calls it
+    assert response_store(tmp_path).get(reqs[-1].key)["request"]["model"] == "deepseek-ai/DeepSeek-R1"

@@ -129,11 +129,11 @@ def test_chat_and_prefill_in_one_generate_call_each(fake_vllm, tmp_path):
 
 
 def test_batch_size_and_too_long_prompts(fake_vllm, tmp_path):
-    b = VLLMBackend(VLLMConfig(batch_size=2, max_model_len=100))
+    b = VLLMBackend(VLLMConfig(batch_size=2, max_model_len=200))
     reqs = [chat(i, model="m") for i in range(5)] + [chat(9, "x" * 500, model="m")]
     out, stats = run_requests(reqs, b, response_store(tmp_path), max_failure_share=0.5, progress=False)
     assert b.generate_calls == 3
-    assert "max_model_len is 100" in out[5].error and stats.failures == 1 and stats.generated == 5
+    assert "max_model_len is 200" in out[5].error and stats.failures == 1 and stats.generated == 5
 
 
 def test_one_engine_per_model_at_a_time(fake_vllm, tmp_path):

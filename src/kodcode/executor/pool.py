@@ -36,6 +36,45 @@ class WorkerLost(RuntimeError):
     pass
 
 
+class _Spawner:
+    """Starts worker processes from one long-lived thread.
+
+    bwrap's --die-with-parent (and the worker's own parent-death signal) fire when the
+    *thread* that started the process ends, so workers must not be started from the
+    short-lived threads that serve a batch.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _loop(self) -> None:
+        while True:
+            args, kwargs, box, done = self._jobs.get()
+            try:
+                box.append(subprocess.Popen(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box.append(exc)
+            done.set()
+
+    def popen(self, *args, **kwargs) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="kodcode-worker-spawner", daemon=True)
+                self._thread.start()
+        box: list = []
+        done = threading.Event()
+        self._jobs.put((args, kwargs, box, done))
+        done.wait()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+
+_SPAWNER = _Spawner()
+
+
 class Worker:
     def __init__(self, spec: engines.EngineSpec, index: int):
         self.spec = spec
@@ -46,9 +85,8 @@ class Worker:
         self._buf = b""
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.spec.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=self.spec.env, start_new_session=True,
-                                     cwd="/")
+        self.proc = _SPAWNER.popen(self.spec.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=self.spec.env, start_new_session=True, cwd="/")
         threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
         self._buf = b""
         try:

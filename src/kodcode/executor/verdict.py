@@ -137,8 +137,6 @@ def decide(reply: dict, *, engine: str, kind: str = "pytest", tests: str = "", c
         return ExecResult(verdict="error", reason=f"executor error: {reply['internal_error']}", **base)
     if reply.get("timed_out"):
         return ExecResult(verdict="timeout", reason="wall time limit exceeded (killed with SIGKILL)", **base)
-    if reply.get("setup_error"):
-        return ExecResult(verdict="error", reason=f"sandbox setup failed: {reply['setup_error']}", **base)
     if reply.get("report_overflow"):
         return ExecResult(verdict="error", reason="test report larger than allowed (written to by the attempt?)", **base)
     events, bad = _events(str(reply.get("report", "")))
@@ -146,6 +144,9 @@ def decide(reply: dict, *, engine: str, kind: str = "pytest", tests: str = "", c
     cov = _coverage(events)
     ended = any(ev.get("ev") == "end" for ev in events)
     if not ended:
+        setup = next((ev for ev in events if ev.get("ev") == "setup_error"), None)
+        if setup is not None and not any(ev.get("ev") == "start" for ev in events):
+            return ExecResult(verdict="error", reason=f"sandbox setup failed: {setup.get('msg')}", **base)
         if "signaled" in status:
             return ExecResult(verdict="crash", coverage=cov,
                               reason=f"test process killed by {_signal_name(status['signaled'])} before its report ended",

@@ -423,6 +423,35 @@ def _exec_program(workdir: str, cov_w: int) -> None:
 # per-attempt isolation
 
 
+_pyapi = ctypes.PyDLL(None, use_errno=True)  # calls that keep the GIL, as os.fork does
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220, "ppc64le": 120, "s390x": 120, "riscv64": 220}.get(os.uname().machine)
+NS_FLAGS = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+
+
+def _clone_into_namespaces() -> int:
+    """fork() straight into new namespaces: the child is PID 1 of a fresh PID namespace.
+
+    One copy of the (large, warm) worker instead of fork + unshare + fork; Python's own
+    before/after-fork handling runs around the raw system call exactly as in os.fork().
+    """
+    if _SYS_CLONE is None:
+        raise OSError(f"clone: unknown system call number on {os.uname().machine}")
+    syscall = _pyapi.syscall
+    syscall.restype = ctypes.c_long
+    syscall.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                        ctypes.c_ulong]
+    _pyapi.PyOS_BeforeFork()
+    pid = syscall(_SYS_CLONE, NS_FLAGS | signal.SIGCHLD, None, None, None, 0)
+    if pid == 0:
+        _pyapi.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    _pyapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone: {os.strerror(err)}")
+    return pid
+
+
 class Worker:
     def __init__(self, mode: str, base: str):
         self.mode = mode  # "ns" or "plain"
@@ -430,17 +459,13 @@ class Worker:
         self.uid, self.gid = os.getuid(), os.getgid()
         self.pattern = NS_SOLUTION if mode == "ns" else os.path.join(base, "a-*", "solution.py")
 
-    # -- inside A (ns mode): new namespaces, own uid mapped to itself
-    def _enter_namespaces(self) -> None:
+    # -- in the child (ns mode): map our uid, private filesystems
+    def _map_ids(self) -> None:
         _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be writable by us
-        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
-               "unshare")
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{self.uid} {self.uid} 1")
         _write("/proc/self/gid_map", f"{self.gid} {self.gid} 1")
-        _prctl(PR_SET_DUMPABLE, 0)
 
-    # -- inside B (ns mode): private filesystems, then no privileges at all
     def _private_mounts(self, limits: dict) -> str:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         size_mb = max(32, 4 * int(limits.get("max_file_mb", 16)))
@@ -460,80 +485,57 @@ class Worker:
         os.mkdir(workdir, 0o755)
         return workdir
 
-    def run(self, req: dict, out_fd_reply: int) -> dict:
+    def run(self, req: dict, reply_fd: int) -> dict:
         limits = req.get("limits", {})
         timeout = float(limits.get("timeout_s", 30.0))
         out_r, out_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        st_r, st_w = os.pipe()
         plain_dir = tempfile.mkdtemp(prefix="a-", dir=self.base) if self.mode == "plain" else None
         start = req["_t0"] = time.monotonic()
-        a_pid = os.fork()
-        if a_pid == 0:
-            code = 71
+        pid = _clone_into_namespaces() if self.mode == "ns" else os.fork()
+        if pid == 0:
             try:
                 os.close(out_r)
                 os.close(rep_r)
-                os.close(st_r)
-                os.close(out_fd_reply)
-                self._child_a(req, out_w, rep_w, st_w, plain_dir)
-            except BaseException as exc:  # noqa: BLE001 - report setup failures, never raise past fork
+                os.close(reply_fd)
+                self._child(req, out_w, rep_w, plain_dir)
+            except BaseException as exc:  # noqa: BLE001 - never return into the worker's loop
                 try:
-                    os.write(st_w, f"E {type(exc).__name__}: {exc}\n".encode())
-                except OSError:
-                    pass
-            finally:
-                os._exit(code)
-        for fd in (out_w, rep_w, st_w):
-            os.close(fd)
-        res = self._supervise(a_pid, out_r, rep_r, st_r, start, timeout, limits)
-        if plain_dir:
-            shutil.rmtree(plain_dir, ignore_errors=True)
-        if self.mode == "plain" and REAP_ALL:
-            _reap_all_others()
-        return res
-
-    def _child_a(self, req, out_w, rep_w, st_w, plain_dir) -> None:
-        if self.mode == "ns":
-            self._enter_namespaces()
-        else:
-            os.setsid()
-        b_pid = os.fork()
-        if b_pid == 0:
-            try:
-                os.close(st_w)
-                self._child_b(req, out_w, rep_w, plain_dir)
-            except BaseException as exc:  # noqa: BLE001
-                try:
-                    os.write(2, f"kodcode worker: attempt setup failed: {exc!r}\n".encode())
+                    os.write(rep_w, (json.dumps({"ev": "setup_error", "msg": f"{type(exc).__name__}: {exc}"})
+                                     + "\n").encode())
                 except OSError:
                     pass
             finally:
                 os._exit(72)
         os.close(out_w)
         os.close(rep_w)
-        os.write(st_w, f"B {b_pid}\n".encode())
-        _, status = os.waitpid(b_pid, 0)
-        os.write(st_w, f"X {status}\n".encode())
-        os.close(st_w)
-        if self.mode == "plain":
-            os.killpg(0, signal.SIGKILL)  # everything left in the attempt's process group, A included
-        os._exit(0)
+        try:
+            res = self._supervise(pid, out_r, rep_r, start, timeout, limits)
+        finally:
+            if self.mode == "plain":
+                _kill(lambda: os.killpg(pid, signal.SIGKILL))  # what is left of the attempt's group
+                if plain_dir:
+                    shutil.rmtree(plain_dir, ignore_errors=True)
+                if REAP_ALL:
+                    _reap_all_others()
+        return res
 
-    def _child_b(self, req, out_w, rep_w, plain_dir) -> None:
+    def _child(self, req, out_w, rep_w, plain_dir) -> None:
         limits = req.get("limits", {})
         vm = _vm_bytes()
         if self.mode == "ns":
+            self._map_ids()
             workdir = self._private_mounts(limits)
-            _prctl(PR_SET_DUMPABLE, 1 if req.get("kind") == "pytest" else 0)
             _drop_capabilities()
             home = "/tmp"
         else:
             workdir = plain_dir
             home = plain_dir
-        os.setsid()  # its own session and group: kill(0, ...) reaches nothing outside
+            os.setsid()  # its own session and group: kill(0, ...) reaches nothing outside
+        # the attempt runs in this process (pytest) or in its children (stdio programs)
+        _prctl(PR_SET_DUMPABLE, 1 if req.get("kind") == "pytest" else 0)
         # descriptors: stdin from /dev/null, stdout/stderr into the output pipe, the report
-        # pipe kept (close-on-exec, so programs the attempt starts do not inherit it)
+        # pipe kept close-on-exec (programs the attempt starts do not inherit it)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out_w, 1)
@@ -552,100 +554,99 @@ class Worker:
         os.chdir(workdir)
         _apply_limits(limits, vm)
         _reset_process_state(workdir, home, int(req.get("seed", 0)))
-        os.write(report_fd, (json.dumps({"ev": "start", "setup_s": round(time.monotonic() - req["_t0"], 4)}) + "\n").encode())
+        os.write(report_fd, (json.dumps({"ev": "start", "setup_s": round(time.monotonic() - req["_t0"], 4)})
+                             + "\n").encode())
         if req.get("kind") == "stdio":
-            _run_stdio(workdir, report_fd, list(req.get("inputs", [])), max(1, int(limits.get("max_output_kb", 64))) * 1024)
+            _run_stdio(workdir, report_fd, list(req.get("inputs", [])),
+                       max(1, int(limits.get("max_output_kb", 64))) * 1024)
         else:
             _run_pytest(workdir, report_fd, req.get("canary"), self.pattern)
         os._exit(0)
 
-    def _supervise(self, a_pid, out_r, rep_r, st_r, start, timeout, limits) -> dict:
+    def _supervise(self, pid, out_r, rep_r, start, timeout, limits) -> dict:
         excerpt = _Excerpt(max(1, int(limits.get("max_output_kb", 64))) * 1024)
         report = bytearray()
         report_overflow = False
-        status_lines: list[str] = []
-        st_buf = b""
-        b_pid = None
         timed_out = False
+        status = None
         deadline = start + timeout
         kill_deadline = None
-        open_fds = {out_r, rep_r, st_r}
-        while st_r in open_fds:
+        try:
+            exit_fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            exit_fd = None  # older kernel: poll waitpid instead
+        watched = {out_r, rep_r} | ({exit_fd} if exit_fd is not None else set())
+
+        def take(fd: int, chunk: bytes) -> None:
+            nonlocal report_overflow
+            if fd == out_r:
+                excerpt.add(chunk)
+            elif len(report) + len(chunk) <= REPORT_CAP:
+                report.extend(chunk)
+            else:
+                report_overflow = True
+
+        while status is None:
             now = time.monotonic()
             if not timed_out and now >= deadline:
                 timed_out = True
-                self._kill_attempt(a_pid, b_pid)
+                self._kill_attempt(pid)
                 kill_deadline = now + 10.0
             if kill_deadline is not None and now >= kill_deadline:
-                status_lines.append("E attempt could not be killed")
                 break
-            wait = (deadline if not timed_out else kill_deadline) - now
-            ready, _, _ = select.select(list(open_fds), [], [], max(0.0, min(wait, 1.0)))
+            limit = (deadline if not timed_out else kill_deadline) - now
+            wait = max(0.0, min(limit, 1.0 if exit_fd is not None else 0.02))
+            ready, _, _ = select.select(list(watched), [], [], wait)
             for fd in ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    open_fds.discard(fd)
-                    os.close(fd)
+                if fd == exit_fd:
                     continue
-                if fd == out_r:
-                    excerpt.add(chunk)
-                elif fd == rep_r:
-                    if len(report) + len(chunk) > REPORT_CAP:
-                        report_overflow = True
-                    else:
-                        report += chunk
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    take(fd, chunk)
                 else:
-                    st_buf += chunk
-                    while b"\n" in st_buf:
-                        line, st_buf = st_buf.split(b"\n", 1)
-                        text = line.decode("utf-8", "replace")
-                        status_lines.append(text)
-                        if text.startswith("B "):
-                            b_pid = int(text[2:])
-                            if timed_out:
-                                self._kill_attempt(a_pid, b_pid)
+                    watched.discard(fd)
+            if exit_fd is None or exit_fd in ready:
+                done, st = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = st
         duration = time.monotonic() - start
-        # A has exited: the attempt's namespace is empty (ns mode) or its group is killed
-        # (plain mode). Drain what is left without waiting on stray writers.
+        if exit_fd is not None:
+            os.close(exit_fd)
+            watched.discard(exit_fd)
+        if self.mode == "plain":
+            _kill(lambda: os.killpg(pid, signal.SIGKILL))
+        # ns mode: B was PID 1, so its namespace is empty now and every writer is gone;
+        # plain mode: the group is killed. Drain without waiting on stray writers.
         grace = time.monotonic() + 0.2
-        while open_fds and time.monotonic() < grace:
-            ready, _, _ = select.select(list(open_fds), [], [], 0.05)
+        while watched and time.monotonic() < grace:
+            ready, _, _ = select.select(list(watched), [], [], 0.05)
             for fd in ready:
                 try:
                     chunk = os.read(fd, 65536)
                 except OSError:
                     chunk = b""
-                if not chunk:
-                    open_fds.discard(fd)
-                    os.close(fd)
-                elif fd == out_r:
-                    excerpt.add(chunk)
-                elif fd == rep_r and len(report) + len(chunk) <= REPORT_CAP:
-                    report += chunk
-                elif fd == rep_r:
-                    report_overflow = True
-        for fd in open_fds:
+                if chunk:
+                    take(fd, chunk)
+                else:
+                    watched.discard(fd)
+        for fd in (out_r, rep_r):
             os.close(fd)
-        try:
-            os.waitpid(a_pid, 0)
-        except ChildProcessError:
-            pass
-        status = None
-        setup_error = None
-        for line in status_lines:
-            if line.startswith("X "):
-                status = int(line[2:])
-            elif line.startswith("E "):
-                setup_error = line[2:]
+        if status is None:  # could not be killed within 10 s: leave it to the host
+            try:
+                _, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
         decoded = None
-        if status is not None:
+        if status:
             if os.WIFEXITED(status):
                 decoded = {"exited": os.WEXITSTATUS(status)}
             elif os.WIFSIGNALED(status):
                 decoded = {"signaled": os.WTERMSIG(status)}
+        elif status == 0:
+            decoded = {"exited": 0}
         return {
             "report": bytes(report).decode("utf-8", "replace"),
             "report_overflow": report_overflow,
@@ -654,23 +655,21 @@ class Worker:
             "duration": round(duration, 4),
             "output": excerpt.text(),
             "output_bytes": excerpt.total,
-            "setup_error": setup_error,
             "mode": self.mode,
         }
 
-    def _kill_attempt(self, a_pid: int, b_pid: int | None) -> None:
-        targets = []
-        if self.mode == "ns":
-            if b_pid:
-                targets.append(lambda: os.kill(b_pid, signal.SIGKILL))  # PID 1 of the attempt's namespace
-            targets.append(lambda: os.kill(a_pid, signal.SIGKILL))
+    def _kill_attempt(self, pid: int) -> None:
+        if self.mode == "ns":  # PID 1 of the attempt's namespace: the kernel kills the rest
+            _kill(lambda: os.kill(pid, signal.SIGKILL))
         else:
-            targets.append(lambda: os.killpg(a_pid, signal.SIGKILL))
-        for kill in targets:
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError):
-                pass
+            _kill(lambda: os.killpg(pid, signal.SIGKILL))
+
+
+def _kill(fn) -> None:
+    try:
+        fn()
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _apply_limits(limits: dict, vm_now: int) -> None:
@@ -876,25 +875,23 @@ def _warm_up(base: str, pattern: str) -> dict:
 def _probe_namespaces() -> str | None:
     """None when per-attempt namespaces work here, else the reason they do not."""
     r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
+    try:
+        pid = _clone_into_namespaces()
+    except OSError as exc:
         os.close(r)
+        os.close(w)
+        return str(exc)
+    if pid == 0:
         try:
-            w_ = Worker("ns", "")
-            w_._enter_namespaces()
-            pid2 = os.fork()
-            if pid2 == 0:
-                try:
-                    _mount("none", "/", None, MS_REC | MS_PRIVATE)
-                    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-                    os.write(w, b"ok")
-                except BaseException as exc:  # noqa: BLE001
-                    os.write(w, f"{exc}".encode())
-                os._exit(0)
-            os.waitpid(pid2, 0)
+            os.close(r)
+            Worker("ns", "")._map_ids()
+            _mount("none", "/", None, MS_REC | MS_PRIVATE)
+            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+            os.write(w, b"ok")
         except BaseException as exc:  # noqa: BLE001
             os.write(w, f"{exc}".encode())
-        os._exit(0)
+        finally:
+            os._exit(0)
     os.close(w)
     msg = b""
     while True:

@@ -31,7 +31,7 @@ import random
 import re
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
 import httpx
@@ -58,6 +58,8 @@ class OpenAIConfig:
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
     max_tokens_field: str = "max_tokens"  # "max_completion_tokens" for OpenAI's o-series models
+    # per-model endpoint: model id -> {base_url, api_key_env, model (the provider's name for it)}
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | None) -> "OpenAIConfig":
@@ -73,7 +75,17 @@ class OpenAIConfig:
             raise BackendFatalError("llm.openai: max_retries, timeout_s and backoff_* must not be negative")
         if out.max_tokens_field not in ("max_tokens", "max_completion_tokens"):
             raise BackendFatalError("llm.openai.max_tokens_field must be max_tokens or max_completion_tokens")
+        for model, spec in out.models.items():
+            bad = sorted(set(spec or {}) - {"base_url", "api_key_env", "model"})
+            if bad:
+                raise BackendFatalError(f"llm.openai.models[{model!r}]: unknown keys {bad}; use base_url, api_key_env, model")
         return out
+
+    def endpoint(self, model: str) -> tuple[str, str | None, str]:
+        """(base_url, api_key_env, model name to send) for one of our model ids."""
+        spec = self.models.get(model) or {}
+        return (str(spec.get("base_url", self.base_url)).rstrip("/"),
+                spec.get("api_key_env", self.api_key_env), str(spec.get("model", model)))
 
 
 class _Retry(Exception):
@@ -94,7 +106,7 @@ class OpenAIBackend:
         self.base_url = cfg.base_url.rstrip("/")
         self.retries = 0  # retried attempts so far (read by the client for its stats)
         self.http_requests = 0  # HTTP requests sent so far
-        self._key: str | None = None
+        self._keys: set[str] = set()
         self._rng = random.Random()  # jitter only; never touches what is generated
 
     @classmethod
@@ -105,7 +117,7 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[Request], on_result: ResultCallback) -> None:
         if not requests:
             return
-        headers = self._headers()
+        headers = {env: self._headers(env) for env in {self.config.endpoint(r.model)[1] for r in requests}}
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -130,9 +142,8 @@ class OpenAIBackend:
         pass
 
     # ---------------------------------------------------------------- internals
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, env: str | None) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
-        env = self.config.api_key_env
         if env:
             key = os.environ.get(env)
             if not key:
@@ -140,17 +151,18 @@ class OpenAIBackend:
                     f"llm.openai.api_key_env names the environment variable {env}, which is not set; "
                     f"export {env}=... (or set api_key_env: null for a server without keys)"
                 )
-            self._key = key
+            self._keys.add(key)
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
     def redact(self, text: str) -> str:
-        if self._key:
-            text = text.replace(self._key, "***")
+        for key in self._keys:
+            text = text.replace(key, "***")
         return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
 
     def body_for(self, req: Request) -> tuple[str, dict[str, Any]]:
-        body: dict[str, Any] = {"model": req.model}
+        base_url, _, model = self.config.endpoint(req.model)
+        body: dict[str, Any] = {"model": model}
         if req.messages is not None:
             path = "/chat/completions"
             body["messages"] = [{"role": r, "content": c} for r, c in req.messages]
@@ -165,25 +177,33 @@ class OpenAIBackend:
             body["stop"] = list(req.stop)
         if req.stop_token_ids:  # understood by vLLM and SGLang servers
             body["stop_token_ids"] = list(req.stop_token_ids)
-        return self.base_url + path, body
+        return base_url + path, body
 
-    async def _run(self, requests: Sequence[Request], on_result: ResultCallback, headers: dict[str, str]) -> None:
+    async def _run(self, requests: Sequence[Request], on_result: ResultCallback,
+                   headers: dict[str | None, dict[str, str]]) -> None:
         cfg = self.config
         n_workers = min(cfg.concurrency, len(requests))
         timeout = httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 30.0))
-        # One client with one keep-alive connection per worker: httpcore's shared pool
-        # spends time quadratic in its size on every request, which made a 64-connection
-        # pool CPU-bound at a few dozen requests/s. The TLS context is built once and shared.
+        # One client with one keep-alive connection per worker (and per API key when models
+        # go to different providers): httpcore's shared pool spends time quadratic in its
+        # size on every request, which made a 64-connection pool CPU-bound at a few dozen
+        # requests/s. The TLS context is built once and shared.
         ssl_context = _ssl_context()
         stop = asyncio.Event()
         errors: list[BaseException] = []
         pending = iter(requests)
 
         async def worker() -> None:
-            async with httpx.AsyncClient(headers=headers, timeout=timeout, transport=_http.transport(ssl_context)) as client:
+            clients: dict[str | None, httpx.AsyncClient] = {}
+            try:
                 for req in pending:  # one shared iterator: each request is taken once
                     if stop.is_set():
                         return
+                    env = cfg.endpoint(req.model)[1]
+                    client = clients.get(env)
+                    if client is None:
+                        client = clients[env] = httpx.AsyncClient(
+                            headers=headers[env], timeout=timeout, transport=_http.transport(ssl_context))
                     try:
                         resp = await self._one(client, req, stop)
                         if resp is None:  # stopped while waiting to retry
@@ -193,6 +213,9 @@ class OpenAIBackend:
                         errors.append(exc)
                         stop.set()
                         return
+            finally:
+                for client in clients.values():
+                    await client.aclose()
 
         await asyncio.gather(*(worker() for _ in range(n_workers)))
         if errors:
@@ -236,16 +259,18 @@ class OpenAIBackend:
         if status == 200:
             return self._parse(r, req)
         message, code = self._error_of(r)
-        where = f"{self.base_url} (model {req.model!r})"
+        base_url, env, model = self.config.endpoint(req.model)
+        where = f"{base_url} (model {model!r})"
         if status in (401, 403):
+            source = f"the API key from ${env}" if env else "the request (no API key configured)"
             raise BackendFatalError(
-                f"{where} refused the API key from ${self.config.api_key_env} (HTTP {status}: {message}); "
+                f"{where} refused {source} (HTTP {status}: {message}); "
                 "check the key and its permissions. No request will be retried."
             )
         if status == 404:
             what = "does not serve this model" if code == "model_not_found" or "model" in message.lower() else "has no such endpoint"
             raise BackendFatalError(
-                f"{where} {what} (HTTP 404: {message}); check llm.openai.base_url and the model names in the config"
+                f"{where} {what} (HTTP 404: {message}); check llm.openai.base_url / llm.openai.models and the model names in the config"
             )
         if status == 429 and code == "insufficient_quota":
             raise BackendFatalError(f"{where}: the account has no quota left (HTTP 429: {message})")

@@ -14,7 +14,8 @@ log = logging.getLogger("kodcode")
 
 
 def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any], global_seed: int,
-                 user: str | None = None, prompt: str | None = None, stop: Sequence[str] = ()) -> Request:
+                 user: str | None = None, prompt: str | None = None, stop: Sequence[str] = (),
+                 stop_token_ids: Sequence[int] = ()) -> Request:
     return Request(
         stage=stage,
         item_id=item_id,
@@ -27,6 +28,7 @@ def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any
         max_tokens=int(model_cfg.get("max_tokens", 2048)),
         stop=tuple(stop or model_cfg.get("stop", ())),
         seed=derive_seed(global_seed, stage, item_id, sample),
+        stop_token_ids=tuple(stop_token_ids),
     )
 
 

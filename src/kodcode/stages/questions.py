@@ -42,7 +42,7 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
     seed = int(params["seed"])
     rows = []
     if sp.mode == "prefill":
-        from ..llm.magpie import prefill_prompt, stop_strings
+        from ..llm.magpie import prefill_prompt, stop_strings, stop_token_ids
 
         pf = params["prefill"]
         openings = pf["openings"]
@@ -51,7 +51,8 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
             opening = openings[i % len(openings)]
             prompt = prefill_prompt(pf["family"], pf.get("system_prompt"), opening)
             stop = stop_strings(pf["family"], early_stop=bool(pf.get("first_line_only", True)))
-            req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=stop)
+            req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=stop,
+                               stop_token_ids=stop_token_ids(pf["family"]))
             rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [], "mode": "prefill",
                                "opening": opening}))
     elif sp.mode in ("questions", "snippet", "docs"):
