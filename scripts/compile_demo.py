@@ -49,13 +49,19 @@ def main() -> int:
     if subprocess.run(cmd).returncode != 0:
         print(f"workflow failed; logs are in {scratch}/logs (look for 'no authored response')", file=sys.stderr)
         return 1
-    n = response_store(str(store)).export(args.out)
+    store_obj = response_store(str(store))
     authored = load_authored(config["llm"]["authored_responses"])
-    served = {f"{r['stage']}/{r['item_id']}/{r['request']['sample']}" for _, r in response_store(str(store)).items()}
+    served = {f"{r['stage']}/{r['item_id']}/{r['request']['sample']}" for _, r in store_obj.items()}
     unused = sorted(set(authored) - served)
-    print(f"wrote {n} responses to {args.out}")
     if unused:
-        print(f"{len(unused)} authored responses were not requested (stale keys?): {unused}", file=sys.stderr)
+        # a stale key means a response nobody asks for: an id or sample that changed
+        print(f"{len(unused)} authored responses were not requested (stale keys): {unused}; run kept in {scratch}", file=sys.stderr)
+        return 1
+    n = store_obj.export(args.out)
+    if n != len(served):
+        print(f"exported {n} responses but the run served {len(served)}", file=sys.stderr)
+        return 1
+    print(f"wrote {n} responses to {args.out}")
     if args.keep:
         print(f"scratch folder: {scratch}")
     else:

@@ -64,6 +64,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
+# The reporter's own references, taken before any attempt code runs: a solution that
+# replaces json.dumps or os.write for itself does not break (or steer) the report.
+_dumps = json.JSONEncoder(ensure_ascii=True).encode
+_os_write = os.write
+
 OUT_PIPE_CAP = 4 * 1024 * 1024  # bytes of stdout/stderr kept at most before the excerpt is cut
 REPORT_CAP = 8 * 1024 * 1024  # a report larger than this is treated as corrupt
 
@@ -198,10 +203,10 @@ class _Collector:
         self.canary = canary
 
     def emit(self, obj: dict) -> None:
-        data = (json.dumps(obj) + "\n").encode()
+        data = (_dumps(obj) + "\n").encode()
         view = memoryview(data)
         while view:
-            view = view[os.write(self.fd, view):]
+            view = view[_os_write(self.fd, view):]
 
     def pytest_collection_modifyitems(self, session, config, items):
         import pytest
@@ -316,10 +321,10 @@ def _run_pytest(workdir: str, report_fd: int, canary: str | None, pattern: str |
 
 def _run_stdio(workdir: str, report_fd: int, inputs: list[str], out_cap: int) -> None:
     def emit(obj: dict) -> None:
-        data = (json.dumps(obj) + "\n").encode()
+        data = (_dumps(obj) + "\n").encode()
         view = memoryview(data)
         while view:
-            view = view[os.write(report_fd, view):]
+            view = view[_os_write(report_fd, view):]
 
     executed: set[int] = set()
     for i, text in enumerate(inputs):
@@ -697,7 +702,10 @@ def _reset_process_state(workdir: str, home: str, seed: int) -> None:
     os.environ["TMPDIR"] = home
     tempfile.tempdir = None
     sys.path[:0] = [workdir]
-    sys.path_importer_cache.clear()
+    # only the attempt's folder is new; clearing the whole cache would free (and so
+    # copy-on-write) thousands of the worker's objects
+    for path in (workdir, os.path.dirname(workdir)):
+        sys.path_importer_cache.pop(path, None)
     importlib.invalidate_caches()
     for name in ("solution", "test_solution", "conftest"):
         sys.modules.pop(name, None)
