@@ -205,7 +205,8 @@ def test_no_secret_anywhere():
     assert not any("kc-secret" in v for v in os.environ.values())
     assert set(os.environ) <= {{"PATH", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "HOME",
                                "TMPDIR", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "MPLBACKEND", "OPENBLAS_NUM_THREADS",
-                               "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYTEST_CURRENT_TEST"}}
+                               "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYTEST_CURRENT_TEST",
+                               "PYTEST_VERSION"}}
     for path in glob.glob("/proc/*/environ"):
         try:
             with open(path, "rb") as fh:

@@ -1,0 +1,66 @@
+"""The authored demo responses go through the same parsers as model output: every good one
+parses, and each deliberate bad case is caught for the reason it was written for."""
+
+import pytest
+
+from kodcode.extract import ExtractionDrop, extract_question, prefill_question
+from kodcode.parse import ParseError, parse_completion, parse_reasoning_answer, parse_solution_and_tests
+from kodcode.testinfo import align_entry_point, top_level_functions
+
+
+def _stage(authored, stage):
+    return {k: v for k, v in authored.items() if k.startswith(stage + "/")}
+
+
+def test_questions(authored):
+    qs = _stage(authored, "questions")
+    assert len(qs) == 13
+    for key, text in qs.items():
+        if key.startswith("questions/Prefill_"):
+            q = prefill_question("Write a python function to", text)
+            assert "\n" not in q and len(q) > 40 and q.endswith((".", "?"))
+        elif key == "questions/Algorithm_00000002/0":
+            with pytest.raises(ExtractionDrop, match="missing question markers"):
+                extract_question(text, expect_markers=True)
+        else:
+            q = extract_question(text, expect_markers=key.startswith("questions/Algorithm_"))
+            assert len(q) > 40 and "<|" not in q
+
+
+def test_solutions(authored):
+    sols = _stage(authored, "solutions")
+    unparseable = []
+    for key, text in sols.items():
+        try:
+            parsed = parse_solution_and_tests(text)
+        except ParseError as exc:
+            unparseable.append((key, str(exc)))
+            continue
+        compile(parsed.solution, key, "exec")
+        compile(parsed.test, key, "exec")
+        assert "def test_" in parsed.test
+    assert unparseable == [("solutions/Leetcode_00000000_I/2", "missing <|Test End|>")]
+
+
+def test_style(authored):
+    bad = []
+    for key, text in _stage(authored, "style").items():
+        try:
+            stub = parse_completion(text)
+            assert '"""' in stub and ">>>" in stub, key
+        except ParseError as exc:
+            bad.append((key, str(exc)))
+    assert bad == [("style/Leetcode_00000002_I/0", "missing <|Completion End|>")]
+
+
+def test_sft(authored):
+    bad = []
+    for key, text in _stage(authored, "sft").items():
+        try:
+            compile(parse_reasoning_answer(text), key, "exec")
+        except ParseError as exc:
+            bad.append((key, str(exc)))
+    assert bad == [("sft/Leetcode_00000000_I/1", "no </think> (reasoning unfinished or truncated)")]
+    renamed = parse_reasoning_answer(authored["sft/Prefill_00000000_I/1"])
+    assert top_level_functions(renamed) == ["find_second_largest"]
+    assert top_level_functions(align_entry_point(renamed, ["second_largest"])) == ["second_largest"]
