@@ -19,6 +19,18 @@ class BackendFatalError(RuntimeError):
     """The backend cannot serve any request; retrying will not help."""
 
 
+def section_from_dict(cls: type, cfg: dict[str, Any] | None, section: str):
+    """Build a backend's config dataclass, naming the config section in any unknown key."""
+    from dataclasses import fields
+
+    cfg = dict(cfg or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(cfg) - known)
+    if unknown:
+        raise BackendFatalError(f"{section}: unknown keys {unknown}; known keys are {sorted(known)}")
+    return cls(**cfg)
+
+
 class ReplayMiss(BackendFatalError):
     """The replay backend was asked for responses it does not hold."""
 

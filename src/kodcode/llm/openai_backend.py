@@ -31,13 +31,13 @@ import random
 import re
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import httpx
 
 from . import _http
-from .backends import BackendFatalError, ResultCallback
+from .backends import BackendFatalError, section_from_dict, ResultCallback
 from .request import Request, Response
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,7 @@ class OpenAIConfig:
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | None) -> "OpenAIConfig":
-        cfg = dict(cfg or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(cfg) - known)
-        if unknown:
-            raise BackendFatalError(f"llm.openai: unknown keys {unknown}; known keys are {sorted(known)}")
-        out = cls(**cfg)
+        out = section_from_dict(cls, cfg, "llm.openai")
         if out.concurrency < 1:
             raise BackendFatalError(f"llm.openai.concurrency must be >= 1, got {out.concurrency}")
         if out.max_retries < 0 or out.timeout_s <= 0 or out.backoff_base_s < 0 or out.backoff_max_s < 0:

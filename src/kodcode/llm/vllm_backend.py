@@ -15,10 +15,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .backends import BackendFatalError, ResultCallback
+from .backends import BackendFatalError, section_from_dict, ResultCallback
 from .request import Request, Response
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,7 @@ class VLLMConfig:
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | None) -> "VLLMConfig":
-        cfg = dict(cfg or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(cfg) - known)
-        if unknown:
-            raise BackendFatalError(f"llm.vllm: unknown keys {unknown}; known keys are {sorted(known)}")
-        out = cls(**cfg)
+        out = section_from_dict(cls, cfg, "llm.vllm")
         if out.tensor_parallel_size < 1:
             raise BackendFatalError("llm.vllm.tensor_parallel_size must be >= 1")
         if not 0 < out.gpu_memory_utilization <= 1:
