@@ -22,6 +22,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _drop_timestamps(path: Path) -> None:
+    """Authored responses have no arrival time; dropping it keeps recompiles byte-stable."""
+    import json
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows:
+        row["record"]["received_at"] = None
+    path.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "demo" / "archive.jsonl"))
@@ -58,6 +68,7 @@ def main() -> int:
         print(f"{len(unused)} authored responses were not requested (stale keys): {unused}; run kept in {scratch}", file=sys.stderr)
         return 1
     n = store_obj.export(args.out)
+    _drop_timestamps(Path(args.out))
     if n != len(served):
         print(f"exported {n} responses but the run served {len(served)}", file=sys.stderr)
         return 1

@@ -42,6 +42,7 @@ WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow (via pandas) would start a thread
 }
 
 
@@ -209,7 +210,7 @@ def build(name: str, preload: tuple[str, ...], image: str | None = None, base_di
     worker = f"{IN_IMAGE_DIR}/worker.py"
     args = ["--mode", "auto", "--reap-all", "--base", "/tmp", *pre]
     if engine == "apptainer":
-        exe = shutil.which("apptainer") or shutil.which("singularity")
+        exe = shutil.which("apptainer") or shutil.which("singularity") or "apptainer"
         argv = [exe, "exec", "--containall", "--cleanenv", "--no-home", "--pid", "--ipc", "--net", "--network", "none",
                 "--bind", f"{WORKER.parent}:{IN_IMAGE_DIR}:ro", "--pwd", "/tmp", str(image),
                 "python", "-I", worker, *args]

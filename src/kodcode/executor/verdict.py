@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -54,9 +53,6 @@ def same_output(actual: str, expected: str) -> bool:
 
 # ---------------------------------------------------------------- static view of a test file
 
-_PARAMS = re.compile(r"\[.*\]$")
-
-
 def _is_fixture(fn: ast.AST) -> bool:
     for dec in getattr(fn, "decorator_list", []):
         node = dec.func if isinstance(dec, ast.Call) else dec
@@ -86,7 +82,8 @@ def static_tests(source: str) -> tuple[set[str], set[str]]:
 
 
 def base_name(nodeid: str) -> str:
-    return _PARAMS.sub("", nodeid.split("::")[-1])
+    """``file.py::Class::test_x[a::b]`` -> ``test_x`` (parameter ids may hold anything)."""
+    return nodeid.split("[", 1)[0].split("::")[-1]
 
 
 # ---------------------------------------------------------------- the decision

@@ -6,26 +6,29 @@ sandbox, an Apptainer or Docker image). Protocol: length-prefixed JSON frames, r
 on fd 0, replies on the descriptor that was fd 1 at start (fd 1 and 2 then both go to
 stderr so stray prints cannot corrupt the stream).
 
-Life of a worker: drop root if asked, import pytest, coverage and the preload list, run
-one throw-away pytest session (so every lazily imported pytest module is loaded), probe
-whether per-attempt namespaces work, ``gc.freeze()``, mark itself non-dumpable, say
-hello, then serve requests. The worker never runs attempt code itself.
+Life of a worker: drop root if asked (attempts never run as uid 0, for which the kernel
+ignores RLIMIT_NPROC), import pytest, coverage and the preload list, probe whether
+per-attempt namespaces work, run a few throw-away pytest sessions (so every lazily
+imported module is loaded and pytest's source caches are filled), ``gc.freeze()``, mark
+itself non-dumpable, say hello, then serve requests. It never runs attempt code itself.
 
 Per attempt (mode ``ns``, used under bwrap)::
 
-    worker --fork--> A: unshare(user, mount, pid, net, ipc, uts); map own uid
-                     A --fork--> B: PID 1 of a fresh PID namespace; fresh tmpfs on /tmp
-                                    and /dev/shm, fresh /proc when the kernel allows it,
-                                    loopback up, capabilities dropped, rlimits, setsid;
-                                    writes the files and runs pytest in-process (warm)
+    worker --clone(new user, mount, PID, net, IPC, UTS namespaces)--> B
+        B = PID 1 of a fresh PID namespace: maps its uid, mounts a fresh tmpfs on /tmp
+            and /dev/shm (and a fresh /proc where the kernel allows it), brings up its own
+            loopback, drops every capability, then forks
+        B --fork--> C: the attempt: setsid, rlimits, clean environment, writes the files,
+                       runs pytest in-process (warm); stdio cases run as B's children
 
-Killing B (SIGKILL, on the wall limit) makes the kernel kill every process of the
-attempt's PID namespace, so daemons die with it; when B exits the tmpfs is gone, so
-nothing an attempt writes reaches a later one. Mode ``plain`` (engine ``none`` and
+B only waits for C and reports C's exit status on a pipe C does not hold. Killing B
+(SIGKILL, at the wall limit) or B's exit makes the kernel kill everything left in the
+namespace, so daemons die with the attempt; the tmpfs goes with its mount namespace, so
+nothing an attempt writes reaches a later one. Mode ``plain`` (engine ``none``, and
 containers without user namespaces) keeps rlimits, a private folder, a process group and
 a clean environment only.
 
-B reports test events as JSON lines on a pipe the worker reads while the attempt runs;
+C reports test events as JSON lines on a pipe the worker reads while the attempt runs;
 the host decides the verdict from them (see ``verdict.py``), never from an exit code.
 """
 
@@ -69,7 +72,6 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 _dumps = json.JSONEncoder(ensure_ascii=True).encode
 _os_write = os.write
 
-OUT_PIPE_CAP = 4 * 1024 * 1024  # bytes of stdout/stderr kept at most before the excerpt is cut
 REPORT_CAP = 8 * 1024 * 1024  # a report larger than this is treated as corrupt
 
 # --------------------------------------------------------------------------------------
@@ -457,6 +459,34 @@ def _clone_into_namespaces() -> int:
     return pid
 
 
+def _fork_into_namespaces() -> int:
+    """The same for a worker that runs threads (some library started one): a raw clone
+    would skip the C library's fork handlers, so fork, unshare, fork. Returns the pid of
+    the intermediate process in the worker; killing it kills B (parent-death signal)."""
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    try:
+        _check(_libc.unshare(NS_FLAGS), "unshare")
+        b = os.fork()
+    except BaseException:  # noqa: BLE001
+        os._exit(72)
+    if b == 0:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return 0
+    try:
+        os.waitpid(b, 0)
+    finally:
+        os._exit(0)
+
+
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
 class Worker:
     def __init__(self, mode: str, base: str):
         self.mode = mode  # "ns" or "plain"
@@ -495,15 +525,22 @@ class Worker:
         timeout = float(limits.get("timeout_s", 30.0))
         out_r, out_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        st_r, st_w = os.pipe()
         plain_dir = tempfile.mkdtemp(prefix="a-", dir=self.base) if self.mode == "plain" else None
         start = req["_t0"] = time.monotonic()
-        pid = _clone_into_namespaces() if self.mode == "ns" else os.fork()
+        if self.mode != "ns":
+            pid = os.fork()
+        elif _threads() == 1:
+            pid = _clone_into_namespaces()
+        else:
+            pid = _fork_into_namespaces()
         if pid == 0:
             try:
                 os.close(out_r)
                 os.close(rep_r)
+                os.close(st_r)
                 os.close(reply_fd)
-                self._child(req, out_w, rep_w, plain_dir)
+                self._child(req, out_w, rep_w, st_w, plain_dir)
             except BaseException as exc:  # noqa: BLE001 - never return into the worker's loop
                 try:
                     os.write(rep_w, (json.dumps({"ev": "setup_error", "msg": f"{type(exc).__name__}: {exc}"})
@@ -514,8 +551,9 @@ class Worker:
                 os._exit(72)
         os.close(out_w)
         os.close(rep_w)
+        os.close(st_w)
         try:
-            res = self._supervise(pid, out_r, rep_r, start, timeout, limits)
+            res = self._supervise(pid, out_r, rep_r, st_r, start, timeout, limits)
         finally:
             if self.mode == "plain":
                 _kill(lambda: os.killpg(pid, signal.SIGKILL))  # what is left of the attempt's group
@@ -525,7 +563,7 @@ class Worker:
                     _reap_all_others()
         return res
 
-    def _child(self, req, out_w, rep_w, plain_dir) -> None:
+    def _child(self, req, out_w, rep_w, st_w, plain_dir) -> None:
         limits = req.get("limits", {})
         vm = _vm_bytes()
         if self.mode == "ns":
@@ -533,10 +571,16 @@ class Worker:
             workdir = self._private_mounts(limits)
             _drop_capabilities()
             home = "/tmp"
+            if req.get("kind") == "pytest":
+                # This process is PID 1 of the namespace, which the kernel shields from
+                # signals sent inside it; pytest (and so the attempt) runs in a child, so
+                # that an attempt that kills or aborts itself dies as it would anywhere.
+                self._init_process(st_w, out_w, rep_w)
         else:
             workdir = plain_dir
             home = plain_dir
-            os.setsid()  # its own session and group: kill(0, ...) reaches nothing outside
+        os.close(st_w)
+        os.setsid()  # its own session and group: kill(0, ...) reaches nothing outside
         # the attempt runs in this process (pytest) or in its children (stdio programs)
         _prctl(PR_SET_DUMPABLE, 1 if req.get("kind") == "pytest" else 0)
         # descriptors: stdin from /dev/null, stdout/stderr into the output pipe, the report
@@ -568,7 +612,25 @@ class Worker:
             _run_pytest(workdir, report_fd, req.get("canary"), self.pattern)
         os._exit(0)
 
-    def _supervise(self, pid, out_r, rep_r, start, timeout, limits) -> dict:
+    def _init_process(self, st_w: int, out_w: int, rep_w: int) -> None:
+        """Fork the attempt's process; stay as the namespace's init and report its status
+        on a pipe the attempt does not hold. Returns only in the child."""
+        child = os.fork()
+        if child == 0:
+            return
+        _prctl(PR_SET_DUMPABLE, 0)  # the attempt (same uid, no capabilities) cannot ptrace us
+        os.close(out_w)
+        os.close(rep_w)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        try:
+            _, status = os.waitpid(child, 0)
+            os.write(st_w, f"X {status}\n".encode())
+        finally:
+            os._exit(0)  # the kernel now kills whatever the attempt left in the namespace
+
+    def _supervise(self, pid, out_r, rep_r, st_r, start, timeout, limits) -> dict:
         excerpt = _Excerpt(max(1, int(limits.get("max_output_kb", 64))) * 1024)
         report = bytearray()
         report_overflow = False
@@ -580,12 +642,15 @@ class Worker:
             exit_fd = os.pidfd_open(pid)
         except (AttributeError, OSError):
             exit_fd = None  # older kernel: poll waitpid instead
-        watched = {out_r, rep_r} | ({exit_fd} if exit_fd is not None else set())
+        watched = {out_r, rep_r, st_r} | ({exit_fd} if exit_fd is not None else set())
+        st_buf = bytearray()
 
         def take(fd: int, chunk: bytes) -> None:
             nonlocal report_overflow
             if fd == out_r:
                 excerpt.add(chunk)
+            elif fd == st_r:
+                st_buf.extend(chunk[:256])
             elif len(report) + len(chunk) <= REPORT_CAP:
                 report.extend(chunk)
             else:
@@ -637,13 +702,16 @@ class Worker:
                     take(fd, chunk)
                 else:
                     watched.discard(fd)
-        for fd in (out_r, rep_r):
+        for fd in (out_r, rep_r, st_r):
             os.close(fd)
         if status is None:  # could not be killed within 10 s: leave it to the host
             try:
                 _, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+        for line in bytes(st_buf).decode("ascii", "replace").splitlines():
+            if line.startswith("X ") and line[2:].strip().lstrip("-").isdigit():
+                status = int(line[2:])  # the attempt's own status, from the namespace's init
         decoded = None
         if status:
             if os.WIFEXITED(status):
@@ -760,6 +828,7 @@ CLEAN_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's allocator: no thread in the worker
 }
 REAP_ALL = False
 NS_SOLUTION = "/tmp/attempt/solution.py"
@@ -969,13 +1038,17 @@ def main(argv: list[str]) -> int:
     import coverage
     import pytest
 
+    if _threads() > 1:
+        sys.stderr.write("kodcode worker: a preloaded module started a thread; attempts fork the slower, "
+                         "thread-safe way\n")
     gc.collect()
     gc.freeze()
     _prctl(PR_SET_DUMPABLE, 0)  # attempts (same uid) cannot ptrace us or read /proc/<worker>/mem
     _send_frame(reply_fd, {
         "hello": True, "protocol": PROTOCOL, "mode": mode, "ns_error": ns_error, "pid": os.getpid(),
         "uid": os.getuid(), "python": sys.version.split()[0], "pytest": pytest.__version__,
-        "coverage": coverage.__version__, "preloaded": loaded, "preload_failed": failed, "warmup": warm,
+        "coverage": coverage.__version__, "threads": _threads(), "preloaded": loaded, "preload_failed": failed,
+        "warmup": warm,
     })
     while True:
         req = _recv_frame(0)

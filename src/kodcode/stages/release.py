@@ -208,7 +208,7 @@ def _card(subsets, flows, passk, v1, sft, config, config_hash) -> str:
         "", "## How it was made", "",
         f"- Config hash: `{config_hash}`; LLM backend: `{config.get('llm', {}).get('backend')}`.",
         f"- Attempts per question: {config.get('verify', {}).get('attempts')}; difficulty from the pass rate"
-        " (easy > 2/3, hard < 1/3, else medium); the chosen trial passes with the highest line coverage.",
+        " (easy >= 2/3, hard < 1/3, else medium); the chosen trial passes with the highest line coverage.",
         f"- Semantic dedup: `{config.get('dedup', {}).get('model')}`, cosine similarity threshold"
         f" {config.get('dedup', {}).get('threshold')}.",
         f"- SFT answers per question: {config.get('sft', {}).get('samples')} from"

@@ -59,8 +59,8 @@ def execute(subset: str, stage: str, attempts_file: str, out_verdicts: str, out_
     limits = Limits(**params.get("limits", {}))
     results, counts = run_attempts(
         [Attempt(r["attempt_id"], r["solution"], r["tests"], r.get("kind", "pytest")) for r in runnable],
-        limits=limits, engine=params.get("engine", "local"), store=ContentStore(store_root, VERDICTS),
-        workers=int(params.get("workers", 2)),
+        limits=limits, engine=params.get("engine", "auto"), store=ContentStore(store_root, VERDICTS),
+        workers=int(params.get("workers", 2)), image=params.get("image"), preload=params.get("preload"),
     )
     by_id = {r["attempt_id"]: res for r, res in zip(runnable, results)}
     out, verdicts = [], Counter()

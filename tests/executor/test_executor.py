@@ -1,0 +1,372 @@
+"""The executor's interface: verdict rule, stdio cases, store, engines, command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from kodcode.executor import Attempt, ExecResult, Limits, run_attempts
+from kodcode.executor import engines
+from kodcode.executor.service import execute, verdict_key
+from kodcode.executor.verdict import base_name, decide, parse_stdio_cases, same_output, static_tests
+from kodcode.store import ContentStore
+
+from .conftest import BAD_SOLUTION, BAD_TESTS, GOOD_SOLUTION, requires_bwrap
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS_TESTS = "from solution import *\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+# ------------------------------------------------------------------ the verdict rule, offline
+
+
+def _report(*events) -> str:
+    return "\n".join(json.dumps(e) for e in events) + "\n"
+
+
+def _reply(*events, status=None, **kw) -> dict:
+    return {"report": _report(*events), "status": status or {"exited": 0}, "duration": 0.1, "output": "", **kw}
+
+
+CANARY = "0123456789abcdef"
+CANARY_IDS = [f"test_solution.py::test_kc_{CANARY}_first", f"test_solution.py::test_kc_{CANARY}_last"]
+
+
+def _canary_events(outcome="failed", msg=f"RuntimeError: kodcode-canary {CANARY}"):
+    return [{"ev": "report", "id": c, "when": "call", "outcome": outcome, "xfail": False, "msg": msg}
+            for c in CANARY_IDS]
+
+
+def _run(tests_src, *reports, collected=None, end=True, canary=CANARY, canary_outcome="failed"):
+    ids = collected if collected is not None else [r["id"] for r in reports if r["when"] == "call"]
+    events = [{"ev": "start"}, {"ev": "collected", "items": [CANARY_IDS[0], *ids, CANARY_IDS[1]]}, *reports,
+              *_canary_events(canary_outcome), {"ev": "coverage", "statements": 4, "missing": 1}]
+    if end:
+        events.append({"ev": "end", "exitstatus": 0})
+    return decide(_reply(*events), engine="test", tests=tests_src, canary=canary)
+
+
+def _call(name, outcome="passed", when="call", xfail=False):
+    return {"ev": "report", "id": f"test_solution.py::{name}", "when": when, "outcome": outcome, "xfail": xfail,
+            "msg": ""}
+
+
+TWO_TESTS = "from solution import *\ndef test_a():\n    pass\ndef test_b():\n    pass\n"
+
+
+def test_pass_needs_every_test_passed_and_the_canaries_failed():
+    res = _run(TWO_TESTS, _call("test_a"), _call("test_b"))
+    assert res.verdict == "pass" and res.collected == 2 and res.coverage == 75.0
+    assert _run(TWO_TESTS, _call("test_a"), _call("test_b", "failed")).verdict == "fail"
+    assert _run(TWO_TESTS, _call("test_a"), _call("test_b", "skipped")).verdict == "fail"
+    assert _run(TWO_TESTS, _call("test_a"), _call("test_b", xfail=True)).verdict == "fail"
+    teardown_error = _call("test_b", "failed", when="teardown")
+    assert _run(TWO_TESTS, _call("test_a"), _call("test_b"), teardown_error).verdict == "fail"
+
+
+def test_exit_code_is_never_read():
+    events = [{"ev": "collected", "items": CANARY_IDS + ["test_solution.py::test_a"]}, _call("test_a", "failed"),
+              *_canary_events(), {"ev": "end", "exitstatus": 0}]
+    assert decide(_reply(*events, status={"exited": 0}), engine="t", tests=TWO_TESTS, canary=CANARY).verdict == "fail"
+
+
+def test_report_without_end_is_not_a_pass():
+    res = _run(TWO_TESTS, _call("test_a"), _call("test_b"), end=False)
+    assert res.verdict == "error" and "report was complete" in res.reason
+    events = [{"ev": "start"}, {"ev": "collected", "items": []}]
+    crashed = decide(_reply(*events, status={"signaled": 11}), engine="t", tests=TWO_TESTS, canary=CANARY)
+    assert crashed.verdict == "crash" and "SIGSEGV" in crashed.reason
+
+
+def test_canary_that_passed_means_tampering():
+    res = _run(TWO_TESTS, _call("test_a"), _call("test_b"), canary_outcome="passed")
+    assert res.verdict == "error" and "tampered" in res.reason
+
+
+def test_missing_canaries_mean_tampering():
+    events = [{"ev": "collected", "items": ["test_solution.py::test_a", "test_solution.py::test_b"]},
+              _call("test_a"), _call("test_b"), {"ev": "end", "exitstatus": 0}]
+    res = decide(_reply(*events), engine="t", tests=TWO_TESTS, canary=CANARY)
+    assert res.verdict == "error" and "canary" in res.reason
+
+
+def test_first_report_wins_over_later_forgeries():
+    res = _run(TWO_TESTS, _call("test_a", "failed"), _call("test_b"), _call("test_a", "passed"))
+    assert res.verdict == "fail"
+
+
+def test_tests_of_the_file_that_never_reported_make_a_fail():
+    res = _run(TWO_TESTS, _call("test_a"), collected=["test_solution.py::test_a"])
+    assert res.verdict == "fail" and "test_b" in res.reason
+
+
+def test_collected_but_never_run_is_a_fail():
+    res = _run(TWO_TESTS, _call("test_a"), collected=["test_solution.py::test_a", "test_solution.py::test_b"])
+    assert res.verdict == "fail" and res.failed == ["test_solution.py::test_b"]
+
+
+def test_tests_not_defined_in_the_test_file_do_not_count():
+    res = _run("from solution import *\n", _call("test_smuggled"))
+    assert res.verdict == "error" and "defined in the test file" in res.reason
+
+
+def test_garbage_report_lines_are_an_error():
+    reply = _reply({"ev": "start"})
+    reply["report"] += "not json\n" + json.dumps({"ev": "end", "exitstatus": 0}) + "\n"
+    assert decide(reply, engine="t", tests=TWO_TESTS, canary=CANARY).verdict == "error"
+
+
+def test_timeouts_and_lost_workers():
+    assert decide({"timed_out": True, "duration": 30}, engine="t").verdict == "timeout"
+    assert decide({"lost": "worker exited"}, engine="t").verdict == "crash"
+    assert decide({"internal_error": "boom"}, engine="t").verdict == "error"
+    assert decide({"report_overflow": True, "report": ""}, engine="t").verdict == "error"
+
+
+def test_static_view_of_a_test_file():
+    src = ("import pytest\n@pytest.fixture\ndef test_data():\n    return 1\n"
+           "def test_top(test_data):\n    pass\nclass TestGroup:\n    def test_m(self):\n        pass\n"
+           "def helper():\n    pass\nif True:\n    def test_hidden():\n        pass\n")
+    top, every = static_tests(src)
+    assert top == {"test_top"} and every == {"test_top", "test_m"}
+    assert static_tests("def test_x(:\n") == (set(), set())
+    assert base_name("test_solution.py::TestGroup::test_m[1-2]") == "test_m"
+    assert base_name("test_solution.py::test_x[a::b-c[d]]") == "test_x"
+
+
+def test_stdio_case_format_and_comparison():
+    cases = parse_stdio_cases(json.dumps({"cases": [{"input": "1 2\n", "output": "3\n"}]}))
+    assert cases[0].input == "1 2\n" and cases[0].output == "3\n"
+    assert parse_stdio_cases(json.dumps([{"input": "", "output": "x"}]))[0].output == "x"
+    for bad_spec in ("not json", "[]", json.dumps({"cases": [{"input": 1, "output": "2"}]})):
+        with pytest.raises(ValueError):
+            parse_stdio_cases(bad_spec)
+    assert same_output("3 4\n5\n", "3  4\r\n5")
+    assert not same_output("3 4", "34")
+
+
+def test_expected_stdio_outputs_never_enter_the_sandbox():
+    class RecordingPool:
+        engine = "fake"
+        sent: list = []
+
+        def run(self, requests, timeouts):
+            self.sent.extend(requests)
+            return [{"timed_out": True} for _ in requests]
+
+    pool = RecordingPool()
+    spec = json.dumps({"cases": [{"input": "1 2\n", "output": "EXPECTED-ANSWER-3"}]})
+    execute([Attempt("s", "print(3)", spec, "stdio")], Limits(), pool)
+    assert "EXPECTED-ANSWER-3" not in json.dumps(pool.sent) and pool.sent[0]["inputs"] == ["1 2\n"]
+    bad = execute([Attempt("s", "print(3)", "{", "stdio"), Attempt("k", "", "", "java")], Limits(), pool)
+    assert [r.verdict for r in bad] == ["error", "error"]
+
+
+def test_verdict_key_covers_what_decides_a_verdict():
+    a = Attempt("x", "s", "t")
+    fp = {"engine": "bwrap"}
+    k = verdict_key(a, Limits(), fp)
+    assert k == verdict_key(Attempt("other id", "s", "t"), Limits(), fp)
+    assert len({k, verdict_key(Attempt("x", "s2", "t"), Limits(), fp), verdict_key(Attempt("x", "s", "t2"), Limits(), fp),
+                verdict_key(Attempt("x", "s", "t", "stdio"), Limits(), fp), verdict_key(a, Limits(timeout_s=5), fp),
+                verdict_key(a, Limits(), {"engine": "none"})}) == 6
+
+
+# ------------------------------------------------------------------ engines
+
+
+def test_engine_names():
+    assert engines.canonical("local") == "none"
+    assert set(engines.ENGINES) == {"auto", "bwrap", "apptainer", "docker", "none"}
+    with pytest.raises(ValueError, match="unknown executor engine"):
+        engines.canonical("chroot")
+
+
+def test_auto_without_bwrap_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(engines, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    with pytest.raises(engines.EngineUnavailable, match="apt-get install bubblewrap"):
+        engines.resolve("auto")
+    with pytest.raises(engines.EngineUnavailable, match="apt-get install bubblewrap"):
+        engines.resolve("bwrap")
+    with pytest.raises(engines.EngineUnavailable):
+        run_attempts([Attempt("a", GOOD_SOLUTION, PASS_TESTS)], engine="auto")
+
+
+def test_container_engines_fail_clearly_when_unavailable(monkeypatch, tmp_path):
+    real_which = engines.shutil.which
+    monkeypatch.setattr(engines.shutil, "which", lambda name: None if name in ("apptainer", "singularity", "docker")
+                        else real_which(name))
+    with pytest.raises(engines.EngineUnavailable, match="apptainer"):
+        engines.resolve("apptainer", str(tmp_path / "test-env.sif"))
+    with pytest.raises(engines.EngineUnavailable, match="docker"):
+        engines.resolve("docker", "kodcode-test-env")
+    monkeypatch.setattr(engines.shutil, "which", lambda name: "/usr/bin/" + name)
+    with pytest.raises(engines.EngineUnavailable, match="apptainer build"):
+        engines.resolve("apptainer", str(tmp_path / "missing.sif"))
+    with pytest.raises(engines.EngineUnavailable, match="docker build"):
+        engines.resolve("docker", None)
+
+
+def test_container_commands_isolate_the_worker(monkeypatch, tmp_path):
+    sif = tmp_path / "test-env.sif"
+    sif.write_text("image")
+    monkeypatch.setattr(engines, "resolve", lambda name, image=None: name)
+    spec = engines.build("apptainer", ("numpy",), str(sif))
+    argv = " ".join(spec.argv)
+    for flag in ("--containall", "--cleanenv", "--no-home", "--pid", "--network none", str(sif), "--reap-all"):
+        assert flag in argv
+    spec = engines.build("docker", (), "kodcode-test-env")
+    argv = " ".join(spec.argv)
+    for flag in ("--network none", "--read-only", "--cap-drop ALL", "no-new-privileges", "--pids-limit", "--user 65534"):
+        assert flag in argv
+
+
+@requires_bwrap
+def test_bwrap_command_hides_homes_and_the_working_folder():
+    argv = engines.bwrap_argv(["--mode", "ns"])
+    joined = " ".join(argv)
+    assert "--unshare-net" in argv and "--unshare-pid" in argv and "--die-with-parent" in argv
+    for hidden in ("/root", "/home", str(Path.cwd().resolve())):
+        if Path(hidden).is_dir():
+            assert f"--tmpfs {hidden}" in joined and f"--remount-ro {hidden}" in joined
+    assert "-I" in argv
+
+
+# ------------------------------------------------------------------ real runs
+
+
+@requires_bwrap
+def test_stdio_attempts_run_as_programs(bwrap_pool):
+    spec = json.dumps({"cases": [{"input": "1 2\n", "output": "3\n"}, {"input": "10 20", "output": " 30 "}]})
+    ok = Attempt("ok", "a, b = map(int, input().split())\nprint(a + b)\n", spec, "stdio")
+    wrong = Attempt("wrong", "a, b = map(int, input().split())\nprint(a * b)\n", spec, "stdio")
+    crash = Attempt("crash", "import sys\nsys.exit(3)\n", spec, "stdio")
+    main_guard = Attempt("main", "def solve(s):\n    a, b = map(int, s.split())\n    return a + b\n\n"
+                                 "if __name__ == '__main__':\n    print(solve(input()))\n", spec, "stdio")
+    res = execute([ok, wrong, crash, main_guard], Limits(timeout_s=10), bwrap_pool)
+    assert [r.verdict for r in res] == ["pass", "fail", "fail", "pass"], [r.reason for r in res]
+    assert res[0].passed == ["case_0", "case_1"] and res[0].coverage == 100.0
+    assert "wrong output" in res[1].reason and "exit status 3" in res[2].reason
+
+
+@requires_bwrap
+def test_results_carry_names_coverage_and_output(bwrap_pool):
+    tests = PASS_TESTS + "\ndef test_more():\n    print('hello from the test')\n    assert add(0, 0) == 0\n"
+    sol = GOOD_SOLUTION + "\ndef unused():\n    return 1\n"
+    res, bad = execute([Attempt("a", sol, tests), Attempt("b", BAD_SOLUTION, BAD_TESTS)], Limits(timeout_s=10),
+                       bwrap_pool)
+    assert res.verdict == "pass" and res.engine == "bwrap"
+    assert res.passed == ["test_solution.py::test_add", "test_solution.py::test_more"] and res.collected == 2
+    assert res.coverage == 75.0 and res.duration_s > 0
+    assert bad.verdict == "fail" and bad.failed == ["test_solution.py::test_add"] and "assert -1 == 5" in bad.output
+
+
+@requires_bwrap
+def test_rerun_executes_nothing(tmp_path):
+    store = ContentStore(tmp_path / "store", "verdicts")
+    attempts = [Attempt("a", GOOD_SOLUTION, PASS_TESTS), Attempt("b", BAD_SOLUTION, BAD_TESTS),
+                Attempt("a-again", GOOD_SOLUTION, PASS_TESTS)]
+    first, counts = run_attempts(attempts, Limits(timeout_s=10), engine="bwrap", store=store, workers=1, preload=())
+    assert counts == {"attempts": 3, "cached": 0, "executed": 2}
+    assert [r.verdict for r in first] == ["pass", "fail", "pass"]
+    again, counts = run_attempts(attempts, Limits(timeout_s=10), engine="bwrap", store=store, workers=1, preload=())
+    assert counts == {"attempts": 3, "cached": 2, "executed": 0}
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in first]
+    # other limits are another verdict
+    _, counts = run_attempts(attempts[:1], Limits(timeout_s=9), engine="bwrap", store=store, workers=1, preload=())
+    assert counts["executed"] == 1
+
+
+def test_engine_none_runs_with_a_loud_warning(caplog):
+    from kodcode.executor.pool import WorkerPool
+
+    with caplog.at_level(logging.WARNING):
+        pool = WorkerPool("none", workers=1, preload=())
+    try:
+        assert "WITHOUT a sandbox" in caplog.text and pool.hello["mode"] == "plain"
+        res = execute([Attempt("a", GOOD_SOLUTION, PASS_TESTS), Attempt("b", BAD_SOLUTION, BAD_TESTS),
+                       Attempt("c", "import os\nos._exit(0)\n", PASS_TESTS)], Limits(timeout_s=10), pool)
+        assert [r.verdict for r in res] == ["pass", "fail", "error"]
+        assert all(r.engine == "none" for r in res)
+    finally:
+        pool.close()
+
+
+@requires_bwrap
+def test_kodcode_execute_command(tmp_path, capsys):
+    from kodcode.cli import main
+
+    root = tmp_path / "attempts"
+    for name, sol, tests in (("ok", GOOD_SOLUTION, PASS_TESTS), ("wrong", BAD_SOLUTION, BAD_TESTS)):
+        (root / name).mkdir(parents=True)
+        (root / name / "solution.py").write_text(sol)
+        (root / name / "test_solution.py").write_text(tests)
+    (root / "stdio").mkdir()
+    (root / "stdio" / "solution.py").write_text("print(int(input()) * 2)\n")
+    (root / "stdio" / "tests.json").write_text(json.dumps({"cases": [{"input": "4", "output": "8"}]}))
+    (root / "empty").mkdir()
+    out = tmp_path / "verdicts.json"
+    args = ["execute", str(root), "--out", str(out), "--engine", "bwrap", "--timeout", "10", "--workers", "1",
+            "--store", str(tmp_path / "store")]
+    assert main(args) == 0
+    verdicts = json.loads(out.read_text())
+    assert {k: v["verdict"] for k, v in verdicts.items()} == {"ok": "pass", "wrong": "fail", "stdio": "pass",
+                                                             "empty": "error"}
+    assert "3 attempts (3 executed" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "(0 executed, 3 from the store)" in capsys.readouterr().out
+
+
+def test_kodcode_execute_reports_an_unavailable_engine(tmp_path, monkeypatch, capsys):
+    from kodcode.cli import main
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "solution.py").write_text(GOOD_SOLUTION)
+    (tmp_path / "a" / "test_solution.py").write_text(PASS_TESTS)
+    monkeypatch.setattr(engines, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    assert main(["execute", str(tmp_path), "--out", str(tmp_path / "v.json"), "--engine", "auto"]) == 3
+    assert "apt-get install bubblewrap" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ declarations
+
+
+def _names(lines):
+    out = set()
+    for line in lines:
+        line = line.split("#")[0].strip().lstrip("- ").strip()
+        if line:
+            out.add(re.split(r"[<>=!~ ]", line)[0].lower())
+    return out
+
+
+def test_test_env_declarations_agree():
+    yaml_text = (ROOT / "envs" / "test-env.yaml").read_text()
+    deps = yaml_text.split("dependencies:", 1)[1].splitlines()
+    conda = {n.replace("matplotlib-base", "matplotlib") for n in _names(deps)} - {"python"}
+    pip = _names((ROOT / "envs" / "test-env.txt").read_text().splitlines())
+    assert conda == pip
+    for required in ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "sympy", "networkx",
+                     "requests", "beautifulsoup4", "flask", "pytest", "coverage"):
+        assert required in pip
+
+
+def test_container_definitions_build_from_the_declaration():
+    for name in ("test-env.def", "Dockerfile.test-env"):
+        text = (ROOT / "containers" / name).read_text()
+        assert "envs/test-env.yaml" in text and "worker.py" in text and "bubblewrap" in text
+
+
+def test_bench_exits_clearly_without_fixtures(monkeypatch, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kodcode_bench_executor", ROOT / "bench" / "executor.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(bench, "FIXTURES", tmp_path / "nowhere")
+    with pytest.raises(SystemExit, match="no upstream trials found"):
+        bench.load_trials(None)
+    assert isinstance(ExecResult("pass"), ExecResult)
