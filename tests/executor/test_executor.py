@@ -370,3 +370,27 @@ def test_bench_exits_clearly_without_fixtures(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="no upstream trials found"):
         bench.load_trials(None)
     assert isinstance(ExecResult("pass"), ExecResult)
+
+
+def test_bwrap_worker_living_under_tmp_still_starts(tmp_path, monkeypatch):
+    """A checkout under /tmp (as CI's clone may be): the sandbox's fresh /tmp must not hide
+    the worker script from the worker."""
+    import shutil
+
+    from kodcode.executor.pool import WorkerPool
+
+    if engines.bwrap_problem() is not None:
+        pytest.skip(f"bwrap unusable here: {engines.bwrap_problem()}")
+    if not str(tmp_path.resolve()).startswith("/tmp/"):
+        pytest.skip("pytest's tmp_path is not under /tmp on this machine")
+    worker = tmp_path / "checkout" / "worker.py"
+    worker.parent.mkdir()
+    shutil.copy(engines.WORKER, worker)
+    monkeypatch.setattr(engines, "WORKER", worker)
+    pool = WorkerPool("bwrap", workers=1, preload=())
+    try:
+        good = Attempt("a", "def f():\n    return 1\n", "from solution import f\n\ndef test_f():\n    assert f() == 1\n")
+        [res] = execute([good], Limits(timeout_s=30), pool)
+    finally:
+        pool.close()
+    assert res.verdict == "pass", res.reason

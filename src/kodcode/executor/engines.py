@@ -184,7 +184,16 @@ def bwrap_argv(worker_args: list[str], extra_hidden: tuple[str, ...] = ()) -> li
         argv += ["--ro-bind", p, p]
     for d in hidden:
         argv += ["--remount-ro", d]
-    argv += ["--remount-ro", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--remount-ro", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    # The fresh /tmp covers anything of the interpreter's or the worker's that lives under
+    # /tmp (a checkout or a venv there, as in CI); bind those back, read-only.
+    for p in _python_roots():
+        if _under(p, "/tmp") and p != "/tmp":
+            rel = Path(p).relative_to("/tmp").parts[:-1]
+            for i in range(1, len(rel) + 1):
+                argv += ["--perms", "0755", "--dir", str(Path("/tmp", *rel[:i]))]
+            argv += ["--ro-bind", p, p]
+    argv += ["--chdir", "/tmp"]
     if root:
         # bwrap keeps root's capabilities; the worker needs only these two to switch to
         # an unprivileged uid before it imports anything, and then has none.
