@@ -18,6 +18,8 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .worker import CLEAN_ENV
+
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "bwrap", "apptainer", "docker", "none")
@@ -31,19 +33,9 @@ UNPRIVILEGED_UID = 65534  # attempts never run as root: RLIMIT_NPROC does not ap
 # bound back in read-only when it lives below one of them.
 HIDDEN = ("/root", "/home", "/run", "/mnt", "/media", "/srv", "/var/tmp", "/var/mail", "/var/spool")
 
-# The environment a worker starts with; nothing is inherited from the caller.
-WORKER_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONHASHSEED": "0",
-    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-    "MPLBACKEND": "Agg",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow (via pandas) would start a thread
-}
+# The environment a worker starts with; nothing is inherited from the caller. The worker
+# resets every attempt to the same variables, so there is one list of them.
+WORKER_ENV = dict(CLEAN_ENV)
 
 
 class EngineUnavailable(RuntimeError):

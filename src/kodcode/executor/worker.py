@@ -152,6 +152,18 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return buf
 
 
+def _read_to_end(fd: int) -> bytes:
+    """Everything a child writes on a pipe until it closes it; closes ``fd``."""
+    data = bytearray()
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    return bytes(data)
+
+
 def _recv_frame(fd: int) -> dict | None:
     head = _read_exact(fd, 4)
     if head is None:
@@ -930,13 +942,7 @@ def _warm_up(base: str, pattern: str) -> dict:
             finally:
                 os._exit(0)
         os.close(w)
-        child_report = b""
-        while True:
-            chunk = os.read(r, 65536)
-            if not chunk:
-                break
-            child_report += chunk
-        os.close(r)
+        child_report = _read_to_end(r)
         os.waitpid(pid, 0)
         shutil.rmtree(work, ignore_errors=True)
     finally:
@@ -970,13 +976,7 @@ def _probe_namespaces() -> str | None:
         finally:
             os._exit(0)
     os.close(w)
-    msg = b""
-    while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
-            break
-        msg += chunk
-    os.close(r)
+    msg = _read_to_end(r)
     os.waitpid(pid, 0)
     text = msg.decode("utf-8", "replace")
     return None if text == "ok" else (text or "namespace probe died")
