@@ -668,17 +668,8 @@ class Worker:
             else:
                 report_overflow = True
 
-        while status is None:
-            now = time.monotonic()
-            if not timed_out and now >= deadline:
-                timed_out = True
-                self._kill_attempt(pid)
-                kill_deadline = now + 10.0
-            if kill_deadline is not None and now >= kill_deadline:
-                break
-            limit = (deadline if not timed_out else kill_deadline) - now
-            wait = max(0.0, min(limit, 1.0 if exit_fd is not None else 0.02))
-            ready, _, _ = select.select(list(watched), [], [], wait)
+        def pump(ready: list[int]) -> None:
+            """Read what is ready; an empty read means that writer is gone."""
             for fd in ready:
                 if fd == exit_fd:
                     continue
@@ -690,6 +681,19 @@ class Worker:
                     take(fd, chunk)
                 else:
                     watched.discard(fd)
+
+        while status is None:
+            now = time.monotonic()
+            if not timed_out and now >= deadline:
+                timed_out = True
+                self._kill_attempt(pid)
+                kill_deadline = now + 10.0
+            if kill_deadline is not None and now >= kill_deadline:
+                break
+            limit = (deadline if not timed_out else kill_deadline) - now
+            wait = max(0.0, min(limit, 1.0 if exit_fd is not None else 0.02))
+            ready, _, _ = select.select(list(watched), [], [], wait)
+            pump(ready)
             if exit_fd is None or exit_fd in ready:
                 done, st = os.waitpid(pid, os.WNOHANG)
                 if done:
@@ -705,15 +709,7 @@ class Worker:
         grace = time.monotonic() + 0.2
         while watched and time.monotonic() < grace:
             ready, _, _ = select.select(list(watched), [], [], 0.05)
-            for fd in ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    chunk = b""
-                if chunk:
-                    take(fd, chunk)
-                else:
-                    watched.discard(fd)
+            pump(ready)
         for fd in (out_r, rep_r, st_r):
             os.close(fd)
         if status is None:  # could not be killed within 10 s: leave it to the host
