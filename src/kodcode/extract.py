@@ -69,5 +69,6 @@ def prefill_question(opening: str, continuation: str | None, first_line_only: bo
         raise ExtractionDrop("empty question")
     if text.lstrip().startswith(opening.strip()):  # some servers echo the prompt's tail
         return text.strip()
-    joiner = "" if text.startswith((" ", "\n")) else " "
-    return (opening.rstrip() + joiner + text).strip()
+    from .llm.magpie import question_from_completion
+
+    return question_from_completion(opening, text)

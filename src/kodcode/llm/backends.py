@@ -43,6 +43,26 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+class LazyBackend:
+    """The configured backend, built on the first request that misses the store, so a
+    shard served wholly from the store never loads an archive, a client or a GPU model
+    (and the store is not probed twice to find that out)."""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+        self.name = cfg.get("backend", "replay")
+        self._backend: Backend | None = None
+
+    def generate(self, requests: Sequence[Request], on_result: ResultCallback) -> None:
+        if self._backend is None:
+            self._backend = make_backend(self.cfg)
+        self._backend.generate(requests, on_result)
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+
 def make_backend(cfg: dict[str, Any]) -> Backend:
     """Build the backend named by ``cfg["backend"]`` (the ``llm`` section of the config)."""
     name = cfg.get("backend", "replay")

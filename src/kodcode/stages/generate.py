@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..jsonl import read_jsonl, write_jsonl
-from ..llm.backends import make_backend
+from ..llm.backends import LazyBackend
 from ..llm.client import response_store, run_requests
 from ..llm.request import Request
 from .common import log, write_stats
@@ -16,15 +16,12 @@ def generate(stage: str, subset: str, requests_file: str, out_responses: str, ou
     rows = read_jsonl(requests_file)
     requests = [Request.from_dict(r["request"]) for r in rows]
     store = response_store(store_root)
-    backend = None
-    if any(req.key not in store for req in requests):
-        backend = make_backend(llm_cfg)
+    backend = LazyBackend(llm_cfg)
     try:
         responses, stats = run_requests(requests, backend, store,
                                         max_failure_share=float(llm_cfg.get("max_failure_share", 0.05)))
     finally:
-        if backend is not None:
-            backend.close()
+        backend.close()
     out = []
     for row, req, resp in zip(rows, requests, responses):
         out.append({
