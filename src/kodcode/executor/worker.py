@@ -268,6 +268,26 @@ def _pytest_args(workdir: str) -> list[str]:
 _COVERAGE: dict = {}
 
 
+def _own_tests_only():
+    """pytest plugin: only callables defined in the test file itself are tests.
+
+    pytest (8.4+) also collects a callable that the test file imports under a ``test``
+    name (``from heapq import merge as test_merge``) and fails the run on it; the tests an
+    attempt wrote are the ones it defines, so imported names are skipped at collection.
+    """
+    import pytest
+
+    class OwnTestsOnly:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_pycollect_makeitem(self, collector, name, obj):
+            if isinstance(collector, pytest.Module) and callable(obj):
+                if getattr(obj, "__module__", None) != collector.obj.__name__:
+                    return []  # an imported name: no test item, and pytest looks no further
+            return None
+
+    return OwnTestsOnly()
+
+
 def _measuring(cov):
     """pytest plugin: line coverage only while tests are collected (the import of the
     solution) or set up, run and torn down; pytest's own bookkeeping runs untraced."""
@@ -315,7 +335,7 @@ def _run_pytest(workdir: str, report_fd: int, canary: str | None, pattern: str |
     solution = os.path.join(workdir, "solution.py")
     cov = _coverage_for(pattern or solution)
     try:
-        code = pytest.main(_pytest_args(workdir), plugins=[collector, _measuring(cov)])
+        code = pytest.main(_pytest_args(workdir), plugins=[collector, _own_tests_only(), _measuring(cov)])
     finally:
         if cov._started:  # noqa: SLF001 - a phase that never returned
             cov.stop()
