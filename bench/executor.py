@@ -62,12 +62,14 @@ def load_trials(limit: int | None) -> list[dict]:
 # ---------------------------------------------------------------- baseline: cold pytest --cov
 
 
-def baseline_one(row: dict) -> dict:
+def baseline_one(row: dict, hash_seed: str | None = None) -> dict:
     work = tempfile.mkdtemp(prefix="kc-baseline-")
     try:
         Path(work, "solution.py").write_text(row["solution_code"], encoding="utf-8")
         Path(work, "test_solution.py").write_text(row["test_file"], encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        if hash_seed is not None:
+            env["PYTHONHASHSEED"] = hash_seed
         t0 = time.monotonic()
         proc = subprocess.run(["timeout", str(int(TIMEOUT_S)), sys.executable, "-m", "pytest", "--cov=solution"],
                               cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True)
@@ -106,9 +108,25 @@ def run_ours(rows: list[dict], pool, limits) -> tuple[list, float]:
 # ---------------------------------------------------------------- explaining differences
 
 
-def explain(up: str, ours, base: dict) -> str:
+def hash_order_sensitive(row: dict, tries: int = 48) -> bool:
+    """Whether the attempt's cold verdict changes with Python's string-hash seed (a test that
+    compares the order of a set or dict of strings). The executor fixes PYTHONHASHSEED=0 so
+    that its verdicts repeat; upstream ran with a random seed each time."""
+    seen = set()
+    for seed in range(1, tries + 1):  # a 1-in-8 order needs many seeds to show; stop at the first change
+        seen.add(baseline_one(row, str(seed))["label"])
+        if len(seen) > 1:
+            return True
+    return False
+
+
+def explain(up: str, ours, base: dict, row: dict) -> str:
     """Why our verdict differs from upstream's, from what the two runs here saw."""
     r = ours.reason
+    if "Timed Out" not in up and hash_order_sensitive(row):
+        return (f"hash-order dependent test: its cold verdict changes with PYTHONHASHSEED (set or dict order of "
+                f"strings); upstream ran under a random seed and got {up}, the executor fixes the seed to 0 so its "
+                f"verdicts repeat, and got {ours.verdict}")
     mine = label_of(ours.verdict)
     if up == UPSTREAM_TIMEOUT and ours.verdict == "fail" and "MemoryError" in ours.output:
         return (f"resource limits: the test allocates without bound and hits the executor's memory limit "
@@ -210,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             disagreements.append({
                 "trial": r["key"], "upstream": up, "upstream_coverage": r.get("upstream_coverage"),
                 "ours": o.verdict, "ours_reason": o.reason, "ours_coverage": o.coverage,
-                "baseline_here": b["label"], "reason": explain(up, o, b),
+                "baseline_here": b["label"], "reason": explain(up, o, b, r),
             })
     n = len(rows)
     agreement = 100.0 * agree / n
