@@ -1,16 +1,17 @@
 # Shared definitions: subsets, shards, wildcard constraints and path helpers.
 import kodcode.subsets as _subsets
+import kodcode.sources.spec as _sources
 from kodcode.templates import load_template
 
 SUBSETS = list(config["subsets"])
 for _s in SUBSETS:
     if _s not in _subsets.IMPLEMENTED:
         raise ValueError(f"subsets: {_s} is not implemented in this workflow version")
-    if _subsets.spec(_s).mode != "prefill" and _s not in config.get("seeds", {}):
-        raise ValueError(f"seeds.{_s}: no seed file configured for subset {_s}")
+    if _subsets.spec(_s).mode != "prefill":
+        _sources.configured_source(config, _s)  # one-line error naming sources.<Subset> if missing or wrong
 SHARDS = [f"{i:03d}" for i in range(config["shards"])]
 STORE = config["store"]
-GEN_STAGES = ["questions", "solutions", "style", "sft"]
+GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # tags: Filter only
 
 
 wildcard_constraints:
@@ -53,14 +54,15 @@ def subset_stats(subset):
     """Every stats sidecar of one subset, for the data-flow table."""
     s = subset
     files = [] if s == "Prefill" else [f"results/{s}/seeds.stats.json"]
+    step1 = "tags" if _subsets.spec(s).mode == "filter" else "questions"  # Filter: tagged, not generated
     files += [
-        f"results/{s}/questions/requests.stats.json",
+        f"results/{s}/{step1}/requests.stats.json",
         f"results/{s}/questions/extracted.stats.json",
         f"results/{s}/questions/deduped.stats.json",
         f"results/{s}/solutions/requests.stats.json",
     ]
     per_shard = [
-        "questions/responses",
+        f"{step1}/responses",
         "solutions/responses",
         "solutions/attempts",
         "solutions/verdicts",

@@ -1,5 +1,5 @@
 from kodcode.snake import log_to
-from kodcode.stages.questions import prepare_seeds
+from kodcode.sources.build import build_seeds
 
 with log_to(snakemake.log[0]):
-    prepare_seeds(snakemake.wildcards.subset, snakemake.input[0], snakemake.output.seeds, snakemake.output.stats)
+    build_seeds(snakemake.params.plan, snakemake.output.seeds, snakemake.output.stats)

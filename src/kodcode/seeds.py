@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .subsets import SubsetSpec
 
@@ -38,19 +38,17 @@ def _load_rows(path: Path) -> list[Any]:
     return rows
 
 
-def load_seeds(path: str | Path, subset: SubsetSpec) -> tuple[list[dict[str, Any]], SeedReport]:
-    """Seeds of one subset: dicts with a string ``id`` and a non-empty content field.
+def validate_rows(rows: Iterable[Any], subset: SubsetSpec, report: SeedReport | None = None,
+                  count_read: bool = True) -> tuple[list[dict[str, Any]], SeedReport]:
+    """The valid seeds among ``rows``: dicts with a string ``id`` and a non-empty content field.
 
-    Returns the valid seeds sorted by id (so prompt assembly does not depend on file order)
-    and a report of what was dropped and why.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"seed file for {subset.name} not found: {path} (config key seeds.{subset.name})")
-    report = SeedReport()
+    Returns them sorted by id (so prompt assembly does not depend on source order) and a report
+    of what was dropped and why. ``count_read=False`` when the caller already counted the rows."""
+    report = report or SeedReport()
     seeds: dict[str, dict[str, Any]] = {}
-    for row in _load_rows(path):
-        report.read += 1
+    for row in rows:
+        if count_read:
+            report.read += 1
         if not isinstance(row, dict) or "__malformed__" in row:
             report.dropped["not a JSON object"] += 1
             continue
@@ -71,3 +69,11 @@ def load_seeds(path: str | Path, subset: SubsetSpec) -> tuple[list[dict[str, Any
         seeds[sid] = {**row, "id": sid, subset.seed_field: content}
     report.kept = len(seeds)
     return [seeds[k] for k in sorted(seeds)], report
+
+
+def load_seeds(path: str | Path, subset: SubsetSpec) -> tuple[list[dict[str, Any]], SeedReport]:
+    """Seeds of one subset from a prepared seed file (``seeds.<Subset>``): see :func:`validate_rows`."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"seed file for {subset.name} not found: {path} (config key seeds.{subset.name})")
+    return validate_rows(_load_rows(path), subset)

@@ -31,3 +31,14 @@ def test_upstream_snippet_seed_format_loads():
     seeds, report = load_seeds(path, spec("Algorithm"))
     assert report.read == 1118 and len(seeds) == report.kept >= 1100
     assert all(isinstance(s["codes"], str) and s["codes"].strip() for s in seeds)
+
+
+def test_validate_rows_adds_to_a_report_already_counting_reads():
+    from kodcode.seeds import SeedReport, validate_rows
+
+    report = SeedReport(read=5)
+    report.dropped["excluded (__init__.py)"] = 2
+    seeds, report = validate_rows([{"id": 2, "question": "b"}, {"id": 1, "question": "a"}, {"id": 3, "question": ""}],
+                                  spec("Leetcode"), report, count_read=False)
+    assert [s["id"] for s in seeds] == ["1", "2"]
+    assert report.to_dict() == {"read": 5, "kept": 2, "dropped": {"empty question": 1, "excluded (__init__.py)": 2}}

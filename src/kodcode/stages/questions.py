@@ -64,12 +64,13 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
         for i, group in enumerate(groups):
             item = f"{subset}_{i:08d}"
             texts = [g[sp.seed_field] for g in group]
-            examples = format_examples(texts) if sp.mode == "questions" and per_prompt > 1 else texts[0].strip()
+            # seed questions are always shown numbered, one or several; code and docs as they are
+            examples = format_examples(texts) if sp.mode == "questions" else texts[0].strip()
             req = make_request(STAGE, item, 0, model, seed, user=render(template, examples=examples))
             rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [str(g["id"]) for g in group],
                                "mode": sp.mode}))
     else:
-        raise NotImplementedError(f"{subset}: question generation mode {sp.mode!r} is not implemented yet")
+        raise ValueError(f"{subset}: mode {sp.mode!r} makes no question prompts (Filter is tagged: stages.tagging)")
     counts = write_sharded_requests(rows, out_paths)
     write_stats(out_stats, "question_requests", subset=subset, prompts=len(rows), per_shard=counts)
 

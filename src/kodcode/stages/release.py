@@ -104,7 +104,12 @@ def _sum_stats(files: Sequence[str]) -> dict[str, dict[str, Any]]:
     return merged
 
 
-FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "question_responses", "extracted", "extract_drops",
+# Filter's Step 1 tags seed questions instead of generating new ones: `prompts` and
+# `question_responses` count its tagging requests and answers, `tagged` the questions whose two
+# answers both parsed, `tag_unparseable` / `tag_rule_drops` why the others went, `extracted` the
+# questions kept (0 and "0" in the tagging columns for the other subsets).
+FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "question_responses", "tagged", "tag_unparseable",
+                "tag_rule_drops", "extracted", "extract_drops",
                 "after_dedup", "dedup_drops", "attempts", "unparseable", "verified", "no_pass_drops", "easy",
                 "medium", "hard", "complete", "style_drops", "sft_rows", "r1_correct", "llm_requests",
                 "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens", "completion_tokens"]
@@ -121,8 +126,11 @@ def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "subset": subset,
         "seeds": s["seeds"].get("kept", 0),
         "seed_drops": _fmt(s["seeds"].get("dropped")),
-        "prompts": s["question_requests"].get("prompts", 0),
+        "prompts": s.get("question_requests", {}).get("prompts", 0) + s.get("tag_requests", {}).get("prompts", 0),
         "question_responses": s["extract"].get("responses", 0),
+        "tagged": s["extract"].get("tagged", 0),
+        "tag_unparseable": _fmt(s["extract"].get("unparseable")),
+        "tag_rule_drops": _fmt(s["extract"].get("rule_drops")),
         "extracted": s["extract"].get("extracted", 0),
         "extract_drops": _fmt(s["extract"].get("dropped")),
         "after_dedup": s["dedup"].get("kept", 0),

@@ -1,0 +1,2 @@
+project = "demo-algorithms"
+extensions = ["sphinx.ext.autodoc"]
