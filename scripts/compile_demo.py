@@ -2,7 +2,7 @@
 
     python scripts/compile_demo.py
 
-`demo/responses.yaml` holds responses written by this project's developers (not by a
+`demo/responses/*.yaml` hold responses written by this project's developers (not by a
 model), keyed by ``stage/item/sample``. The requests they answer are whatever the
 workflow's current prompt templates produce, so this script runs the whole workflow in a
 scratch folder with the `authored` backend, then exports the store it filled to
@@ -32,6 +32,17 @@ def _drop_timestamps(path: Path) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
 
 
+def _absolute_paths(node):
+    """The config's local source copies (every ``path:`` under ``sources``), made absolute:
+    the workflow runs in a scratch folder."""
+    if isinstance(node, dict):
+        return {k: (str(ROOT / v) if k == "path" and isinstance(v, str) else _absolute_paths(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_absolute_paths(v) for v in node]
+    return node
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "demo" / "archive.jsonl"))
@@ -49,7 +60,8 @@ def main() -> int:
     config["store"] = str(store)
     config["llm"]["backend"] = "authored"
     config["llm"]["authored_responses"] = str(ROOT / config["llm"]["authored_responses"])
-    config["seeds"] = {k: str(ROOT / v) for k, v in config["seeds"].items()}
+    config["seeds"] = {k: str(ROOT / v) for k, v in config.get("seeds", {}).items()}
+    config["sources"] = _absolute_paths(config.get("sources", {}))
     cfg_path = scratch / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(scratch),

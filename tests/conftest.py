@@ -33,7 +33,7 @@ def authored():
     """The authored demo responses, keyed stage/item/sample."""
     from kodcode.llm.authored import load_authored
 
-    return load_authored(ROOT / "demo" / "responses.yaml")
+    return load_authored(ROOT / "demo" / "responses")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -122,7 +122,7 @@ def test_edited_template_reruns_from_its_stage_with_store_hits(wf, runs):
 
     (prompts / "style_convert.txt").write_text(load_template("style_convert.txt") + "\nKeep the docstring short.\n")
     # replay has no answers for the new style prompts; the authored backend stands in for a model
-    llm = json.dumps({"backend": "authored", "authored_responses": "demo/responses.yaml", "replay_archives": []})
+    llm = json.dumps({"backend": "authored", "authored_responses": "demo/responses", "replay_archives": []})
     snakemake(wf, "--config", f"prompts_dir={prompts}", f"llm={llm}")
     after = mtimes(wf / "results")
     changed = {k for k in before if after.get(k) != before[k]}

@@ -64,3 +64,17 @@ def test_sft(authored):
     renamed = parse_reasoning_answer(authored["sft/Prefill_00000000_I/1"])
     assert top_level_functions(renamed) == ["find_second_largest"]
     assert top_level_functions(align_entry_point(renamed, ["second_largest"])) == ["second_largest"]
+
+
+def test_authored_folder_merges_files_and_refuses_a_key_twice(tmp_path):
+    from kodcode.llm.authored import load_authored
+
+    (tmp_path / "a.yaml").write_text("responses:\n  questions/X_00000000/0: one\n")
+    (tmp_path / "b.yaml").write_text("responses:\n  questions/X_00000001/0: two\n")
+    assert load_authored(tmp_path) == {"questions/X_00000000/0": "one", "questions/X_00000001/0": "two"}
+    (tmp_path / "c.yaml").write_text("responses:\n  questions/X_00000000/0: again\n")
+    with pytest.raises(ValueError, match=r"c.yaml: response 'questions/X_00000000/0' is also defined in .*a.yaml"):
+        load_authored(tmp_path)
+    (tmp_path / "c.yaml").write_text("responses: [unclosed\n")
+    with pytest.raises(ValueError, match=r"c.yaml line \d+: not valid YAML"):
+        load_authored(tmp_path)
