@@ -74,6 +74,8 @@ def test_paper_config_dry_run_builds_the_whole_dag_offline(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.M))
-    # 9 single-source subsets + 6 documentation trees; no demo copy leaks in from config.yaml
-    assert counts["fetch_source"] == "15" and counts["seeds"] == "10", out[-3000:]
+    # 9 single-source subsets + 6 documentation trees + 7 MAGPIE sets; no demo copy leaks in
+    # from config.yaml
+    assert counts["fetch_source"] == "22" and counts["seeds"] == "11", out[-3000:]
+    assert counts["tag_requests"] == "1" and counts["select_tagged"] == "1", out[-3000:]
     assert not (wf / ".kodcode").exists()  # a dry run fetches nothing
