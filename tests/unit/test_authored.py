@@ -12,9 +12,14 @@ def _stage(authored, stage):
     return {k: v for k, v in authored.items() if k.startswith(stage + "/")}
 
 
+MARKED = ("questions/Algorithm_", "questions/Data_Structure_", "questions/Docs_")  # analysis + question markers
+
+
 def test_questions(authored):
     qs = _stage(authored, "questions")
-    assert len(qs) == 13
+    subsets = {k.split("/")[1].rsplit("_", 1)[0] for k in qs}
+    assert subsets == {"Prefill", "Leetcode", "Codeforces", "Apps", "Taco", "Code_Contests", "Package", "Evol",
+                       "Algorithm", "Data_Structure", "Docs"}  # Filter asks no questions: it tags
     for key, text in qs.items():
         if key.startswith("questions/Prefill_"):
             q = prefill_question("Write a python function to", text)
@@ -22,9 +27,29 @@ def test_questions(authored):
         elif key == "questions/Algorithm_00000002/0":
             with pytest.raises(ExtractionDrop, match="missing question markers"):
                 extract_question(text, expect_markers=True)
+        elif key == "questions/Docs_00000002/0":
+            with pytest.raises(ExtractionDrop, match="bad document"):
+                extract_question(text, expect_markers=True)
         else:
-            q = extract_question(text, expect_markers=key.startswith("questions/Algorithm_"))
+            q = extract_question(text, expect_markers=key.startswith(MARKED))
             assert len(q) > 40 and "<|" not in q
+
+
+def test_filter_tags(authored):
+    from kodcode.tags import TagDrop, parse_tag_answer
+
+    tags = _stage(authored, "tags")
+    assert len(tags) == 6
+    parsed, dropped = {}, {}
+    for key, text in tags.items():
+        item = key.split("/")[1]
+        task = item.rsplit("_", 1)[1]
+        try:
+            parsed[item] = parse_tag_answer(task, text)
+        except TagDrop as drop:
+            dropped[item] = str(drop)
+    assert dropped == {"Filter_00000002_category": "not JSON"}
+    assert len(parsed) == 5
 
 
 def test_solutions(authored):
@@ -39,7 +64,8 @@ def test_solutions(authored):
         compile(parsed.solution, key, "exec")
         compile(parsed.test, key, "exec")
         assert "def test_" in parsed.test
-    assert unparseable == [("solutions/Leetcode_00000000_I/2", "missing <|Test End|>")]
+    assert sorted(unparseable) == [("solutions/Leetcode_00000000_I/2", "missing <|Test End|>"),
+                                   ("solutions/Package_00000000_I/2", "missing <|Solution Begin|>")]
 
 
 def test_style(authored):

@@ -284,11 +284,19 @@ def build(name: str, preload: tuple[str, ...], image: str | None = None, base_di
 
 @functools.lru_cache(maxsize=None)
 def _packages_digest() -> str:
+    """Every installed distribution and its version. Read from the ``name-version.dist-info``
+    folder names where there are such folders: parsing ~500 METADATA files costs 0.4 s per
+    execute job, the folder names say the same."""
     from importlib import metadata
 
-    names = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()
-                    if d.metadata and d.metadata["Name"]})
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+    names = set()
+    for d in metadata.distributions():
+        folder = getattr(d, "_path", None)
+        if folder is not None and folder.suffix in (".dist-info", ".egg-info") and "-" in folder.stem:
+            names.add(folder.stem.lower())
+        elif d.metadata and d.metadata["Name"]:
+            names.add(f"{d.metadata['Name']}-{d.version}".lower())
+    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=None)

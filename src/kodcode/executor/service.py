@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
+import math
 import secrets
 import threading
 from typing import Sequence
@@ -38,6 +39,9 @@ def engine_fingerprint(engine: str, image: str | None = None) -> dict[str, str]:
 
 def verdict_key(attempt: Attempt, limits: Limits, fingerprint: dict[str, str]) -> str:
     return content_hash({"attempt": attempt.content(), "limits": limits.to_dict(), "env": fingerprint})
+
+
+ATTEMPTS_PER_WORKER = 32
 
 
 def get_pool(engine: str = "auto", workers: int = 2, preload: Sequence[str] | None = None,
@@ -124,7 +128,9 @@ def run_attempts(
             todo[k] = a
     counts = {"attempts": len(attempts), "cached": len(results), "executed": len(todo)}
     if todo:
-        pool = get_pool(engine, workers, preload, image)
+        # a warm worker costs about a second of CPU to start, the time of ~30 attempts:
+        # small batches start fewer workers than they may use
+        pool = get_pool(engine, min(workers, math.ceil(len(todo) / ATTEMPTS_PER_WORKER)), preload, image)
         items = list(todo.items())
         for (k, a), res in zip(items, execute([a for _, a in items], limits, pool)):
             results[k] = res
