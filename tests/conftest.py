@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+# One thread per torch/OpenMP pool: the suite already runs one xdist worker per core, and
+# spinning OpenMP threads on a busy core slow every test beside them several times over.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 

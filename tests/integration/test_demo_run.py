@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SUBSETS = ["Prefill", "Leetcode", "Codeforces", "Apps", "Taco", "Code_Contests", "Package", "Evol", "Algorithm",
                 "Data_Structure", "Docs", "Filter"]
-FEW = ["Prefill", "Leetcode", "Algorithm", "Docs", "Filter"]  # one subset per question path
+FEW = ["Prefill", "Docs", "Filter"]  # raw prefill prompts, chat prompts with markers, tagging
 
 
 def snakemake(wf: Path, *args: str) -> str:
@@ -41,6 +41,7 @@ def mtimes(folder: Path) -> dict[str, float]:
 
 
 def copy_workflow(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)

@@ -48,7 +48,7 @@ def test_truncation_is_exercised(fast):
     assert len(fast.tokenizer.encode(LONG).ids) == 256
 
 
-@pytest.mark.parametrize("batch_size", [1, 3, 64])
+@pytest.mark.parametrize("batch_size", [1, 64])  # unpadded, and padded (plus batches of 5 below)
 def test_agrees_with_sentence_transformers(reference, fast, batch_size):
     want = reference.encode(TEXTS, batch_size=batch_size, normalize_embeddings=True)
     got = fast.encode(TEXTS, batch_size=batch_size)

@@ -104,15 +104,15 @@ def extract_questions(subset: str, response_paths: Sequence[str], out_questions:
 
 def dedup_questions(subset: str, in_questions: str, out_questions: str, out_stats: str,
                     params: dict[str, Any]) -> None:
-    from ..dedup import embed, load_embedder, near_duplicates
+    from ..dedup import DedupResult, embed, load_embedder, near_duplicates
 
     rows = sorted(read_jsonl(in_questions), key=lambda r: r["question_id"])
-    if rows:
+    if len(rows) > 1:
         model = load_embedder(params["model"], device=params.get("device", "cpu"))
         vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)))
         result = near_duplicates(vecs, float(params["threshold"]))
-    else:
-        result = None
+    else:  # nothing to compare: no model to load
+        result = DedupResult(keep=[True] * len(rows), nearest=[-1.0] * len(rows), duplicate_of=[None] * len(rows))
     kept, pairs = [], []
     for i, r in enumerate(rows):
         if result.keep[i]:
