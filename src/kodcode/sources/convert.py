@@ -13,7 +13,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..hashing import derive_seed
 from .github import matches
@@ -74,12 +74,10 @@ def decode_text(data: bytes) -> str:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=None).read()
 
 
-def snippet_seeds(files: Iterable[tuple[str, bytes]], include: list[str], exclude: list[str],
-                  tally: Tally) -> list[dict[str, Any]]:
-    """``{id, category, file_name, codes}`` from a source tree: every file matching ``include``
-    and no ``exclude`` pattern; ``category`` = parent folder, ``file_name`` = name without its
-    extension, ``codes`` = text. Ids are 0, 1, ... in sorted path order."""
-    out = []
+def _wanted_texts(files: Iterable[tuple[str, bytes]], include: list[str], exclude: list[str],
+                  tally: Tally) -> Iterator[tuple[str, str]]:
+    """(path, text) of every file matching ``include`` and no ``exclude`` pattern, in sorted
+    path order; excluded and undecodable files are counted in ``tally``."""
     for path, data in sorted(files):
         if not matches(path, include):
             continue
@@ -89,10 +87,18 @@ def snippet_seeds(files: Iterable[tuple[str, bytes]], include: list[str], exclud
             tally.dropped[f"excluded ({pat})"] += 1
             continue
         try:
-            text = decode_text(data)
+            yield path, decode_text(data)
         except UnicodeDecodeError:
             tally.dropped["not UTF-8"] += 1
-            continue
+
+
+def snippet_seeds(files: Iterable[tuple[str, bytes]], include: list[str], exclude: list[str],
+                  tally: Tally) -> list[dict[str, Any]]:
+    """``{id, category, file_name, codes}`` from a source tree: every file matching ``include``
+    and no ``exclude`` pattern; ``category`` = parent folder, ``file_name`` = name without its
+    extension, ``codes`` = text. Ids are 0, 1, ... in sorted path order."""
+    out = []
+    for path, text in _wanted_texts(files, include, exclude, tally):
         parts = path.split("/")
         name = parts[-1]
         out.append({"id": len(out), "category": parts[-2] if len(parts) > 1 else "",
@@ -149,24 +155,14 @@ def doc_seeds(name: str, files: Iterable[tuple[str, bytes]], docs_dirs: tuple[st
     than ``min_chars`` are dropped. id = ``<name>/<path>`` (``#<k>`` when split), so ids sort by path."""
     out = []
     prefixes = tuple(d.strip("/") + "/" for d in docs_dirs)
-    for path, data in sorted(files):
-        if not path.startswith(prefixes) or not matches(path, include):
-            continue
-        tally.read += 1
-        pat = matches(path, exclude)
-        if pat:
-            tally.dropped[f"excluded ({pat})"] += 1
-            continue
-        try:
-            text = decode_text(data)
-            if path.endswith(".ipynb"):
+    in_docs = ((path, data) for path, data in files if path.startswith(prefixes))
+    for path, text in _wanted_texts(in_docs, include, exclude, tally):
+        if path.endswith(".ipynb"):
+            try:
                 text = notebook_text(text)
-        except UnicodeDecodeError:
-            tally.dropped["not UTF-8"] += 1
-            continue
-        except (ValueError, AttributeError):
-            tally.dropped["notebook is not valid JSON"] += 1
-            continue
+            except (ValueError, AttributeError):
+                tally.dropped["notebook is not valid JSON"] += 1
+                continue
         pieces = split_document(text, max_chars)
         if len(pieces) > 1:
             tally.read += len(pieces) - 1  # each piece is one seed candidate
