@@ -338,6 +338,26 @@ def test_imported_names_are_not_tests(bwrap_pool, upstream):
 
 
 @requires_bwrap
+def test_string_hashing_is_the_same_in_every_worker():
+    """A test that depends on the order of a set of strings (a real upstream attempt does) gets
+    the same verdict in every worker: string hashing is seeded, not random per process."""
+    from kodcode.executor.pool import WorkerPool
+
+    tests = ("import sys\nfrom solution import *\n\ndef test_order():\n"
+             "    print('SEEN', sys.flags.hash_randomization, list({'a', 'bb', 'ccc', 'dddd', 'e'}))\n"
+             "    assert False\n")
+    seen = []
+    for i in range(2):
+        pool = WorkerPool("bwrap", workers=1, preload=())
+        try:
+            res = execute([Attempt(f"order{i}", GOOD_SOLUTION, tests)], Limits(timeout_s=10), pool)[0]
+        finally:
+            pool.close()
+        seen.append(next(line for line in res.output.splitlines() if line.startswith("SEEN")))
+    assert seen[0] == seen[1] and seen[0].startswith("SEEN 0 ")
+
+
+@requires_bwrap
 def test_rerun_executes_nothing(tmp_path):
     store = ContentStore(tmp_path / "store", "verdicts")
     attempts = [Attempt("a", GOOD_SOLUTION, PASS_TESTS), Attempt("b", BAD_SOLUTION, BAD_TESTS),

@@ -1078,5 +1078,26 @@ def main(argv: list[str]) -> int:
         _send_frame(reply_fd, res)
 
 
+def _fixed_hash_seed(argv: list[str]) -> None:
+    """Start over with string hashing seeded by PYTHONHASHSEED=0, so that a test that depends
+    on the order of a set or dict of strings gets the same verdict in every worker.
+
+    Engines start the worker with ``python -I``, which ignores every PYTHON* variable, the
+    hash seed included; the interpreter is therefore started again, before anything else
+    happens, with the clean environment and the parts of -I that do not read it: no user
+    site-packages (-s) and no script folder on sys.path (-P, or removed by hand on 3.10).
+    """
+    if not sys.flags.hash_randomization or "--hash-seeded" in argv:
+        return
+    flags = ["-s", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
+    # the engine's environment, whose PYTHON* variables -I ignored: only ours are read now
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update({k: v for k, v in CLEAN_ENV.items() if k.startswith("PYTHON")})
+    os.execve(sys.executable, [sys.executable, *flags, os.path.abspath(__file__), "--hash-seeded", *argv], env)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    _fixed_hash_seed(sys.argv[1:])
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        sys.path.pop(0)  # Python 3.10 has no -P: the worker's folder is no import root for attempts
+    sys.exit(main([a for a in sys.argv[1:] if a != "--hash-seeded"]))
