@@ -6,9 +6,10 @@ subset's questions. This script times exactly that, from spawn to exit, for 50 q
 ones when that folder is absent), two ways:
 
 * old: ``SentenceTransformer(<bundled folder>).encode(..., normalize_embeddings=True)``,
-  what ``kodcode.dedup`` did before;
+  the reference (torch + transformers);
 * new: ``kodcode.dedup.embed(kodcode.dedup.load_embedder("bundled:all-MiniLM-L6-v2"), ...)``,
-  the tokenizers + safetensors + torch path in ``kodcode.minilm``.
+  the tokenizers + safetensors + numpy path in ``kodcode.minilm`` (no torch: the child
+  fails if torch got imported).
 
 Each repetition runs both (alternating which goes first) in fresh subprocesses; the medians
 of wall time give the ratio (each run's CPU seconds are printed too: unlike wall time, they
@@ -71,6 +72,8 @@ def child(path: str, texts_file: str, out_file: str) -> None:
         from kodcode.dedup import BUNDLED_MODEL, embed, load_embedder
 
         vecs = embed(load_embedder(BUNDLED_MODEL), texts, batch_size=BATCH_SIZE)
+        if "torch" in sys.modules:
+            sys.exit("the numpy path imported torch")
     import numpy as np
 
     np.save(out_file, np.asarray(vecs, dtype="float32"))
@@ -96,8 +99,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=5, help="repetitions of each path (default 5)")
     ap.add_argument("--threads", type=int, default=1,
-                    help="OMP/MKL threads per process (default 1: what Snakemake gives the dedup rule, "
-                         "which declares no threads; 0 leaves torch's default, one per core)")
+                    help="OMP/MKL/OpenBLAS threads per process (default 1: what Snakemake gives the dedup "
+                         "rule, which declares no threads; 0 leaves the libraries' default, one per core)")
     ap.add_argument("--child", nargs=3, metavar=("PATH", "TEXTS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -140,7 +143,7 @@ def main() -> None:
     diff = max(float(np.abs(v - reference).max()) for v in vecs["new"] + vecs["old"])
     print(f"max abs difference over {len(texts)} vectors x {reference.shape[1]} dims, every run "
           f"against the first old run: {diff:.3g} (tolerance {TOLERANCE:g})")
-    for path, label in (("old", "old (sentence-transformers)"), ("new", "new (kodcode.minilm)")):
+    for path, label in (("old", "old (sentence-transformers)"), ("new", "new (kodcode.minilm, numpy)")):
         t = times[path]
         print(f"{label:30s} wall median {statistics.median(t):.2f} s  (min {min(t):.2f}, max {max(t):.2f}),  "
               f"cpu median {statistics.median(cpu[path]):.2f} s")

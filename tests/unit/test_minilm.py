@@ -68,17 +68,27 @@ def test_bundled_model_uses_the_fast_path(reference):
     assert embed(model, []).shape == (0, 384)
 
 
+def test_many_texts_go_to_sentence_transformers(reference, monkeypatch):
+    import kodcode.dedup as dedup
+
+    monkeypatch.setattr(dedup, "NUMPY_MAX_TEXTS", 3)
+    assert isinstance(load_embedder(BUNDLED_MODEL, n_texts=3), MiniLMEncoder)
+    big = load_embedder(BUNDLED_MODEL, n_texts=4)  # where torch's faster products win
+    assert type(big).__name__ == "SentenceTransformer"
+    assert float(np.abs(embed(big, TEXTS) - embed(load_embedder(BUNDLED_MODEL), TEXTS)).max()) <= 1e-5
+
+
 def test_other_models_stay_on_sentence_transformers(reference):
     model = load_embedder(str(MODEL_DIR))
     assert type(model).__name__ == "SentenceTransformer"
 
 
-def test_fast_path_never_imports_sentence_transformers():
+def test_fast_path_never_imports_sentence_transformers_or_torch():
     code = (
         "import sys\n"
         "from kodcode.dedup import BUNDLED_MODEL, embed, load_embedder\n"
         "embed(load_embedder(BUNDLED_MODEL), ['Sort a list.', 'Reverse a string.'])\n"
-        "print(sorted(m for m in ('sentence_transformers', 'transformers', 'sklearn') if m in sys.modules))\n"
+        "print(sorted(m for m in ('sentence_transformers', 'transformers', 'sklearn', 'torch') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

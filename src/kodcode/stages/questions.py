@@ -108,7 +108,7 @@ def dedup_questions(subset: str, in_questions: str, out_questions: str, out_stat
 
     rows = sorted(read_jsonl(in_questions), key=lambda r: r["question_id"])
     if len(rows) > 1:
-        model = load_embedder(params["model"], device=params.get("device", "cpu"))
+        model = load_embedder(params["model"], device=params.get("device", "cpu"), n_texts=len(rows))
         vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)))
         result = near_duplicates(vecs, float(params["threshold"]))
     else:  # nothing to compare: no model to load
