@@ -186,6 +186,20 @@ def test_hf_snapshot_is_taken_at_the_resolved_commit_and_checked_against_hub_sha
     assert json.loads((tmp_path / "s.json").read_text())["sources"][0]["resolved_revision"] == hub.commit
 
 
+def test_pins_lists_the_commit_a_branch_resolved_to(tmp_path, capsys):
+    from kodcode.cli import main
+
+    hub = FakeHub(tmp_path)
+    cfg = _hf_config(tmp_path)
+    (unit,) = fetch_units(cfg, ["Package"]).values()
+    fetch_unit(unit.to_dict(), manifest_path(cfg, unit), hf_api=hub, hf_download=hub.snapshot_download)
+    assert main(["sources", "pins", "--cache-dir", cfg["cache_dir"]]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"sources.Package\tOpenCoder-LLM/opc-sft-stage2\tmain\tpin it: revision: {hub.commit}"]
+    assert main(["sources", "pins", "--cache-dir", str(tmp_path / "empty")]) == 1
+    assert "no fetched sources" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("revision, lfs, match", [
     ("f" * 40, None, "resolved it to"),
     ("main", "0" * 64, "the hub says"),
