@@ -358,6 +358,24 @@ def test_string_hashing_is_the_same_in_every_worker():
 
 
 @requires_bwrap
+def test_a_light_warm_up_gives_the_same_verdicts(bwrap_pool):
+    """Small batches start their worker with one warm-up attempt instead of all of them."""
+    from kodcode.executor.pool import WorkerPool
+
+    batch = [Attempt("ok", GOOD_SOLUTION, PASS_TESTS), Attempt("bad", BAD_SOLUTION, BAD_TESTS),
+             Attempt("syntax", "def add(:\n", PASS_TESTS)]
+    light = WorkerPool("bwrap", workers=1, preload=(), light_warm_up=True)
+    try:
+        assert light.hello["warmup"]["ok"] and light.hello["warmup"]["cases"] == 1
+        assert bwrap_pool.hello["warmup"]["cases"] > 1
+        got = [(r.verdict, r.reason, r.coverage) for r in execute(batch, Limits(timeout_s=10), light)]
+    finally:
+        light.close()
+    want = [(r.verdict, r.reason, r.coverage) for r in execute(batch, Limits(timeout_s=10), bwrap_pool)]
+    assert got == want and [v for v, _, _ in got] == ["pass", "fail", "fail"]
+
+
+@requires_bwrap
 def test_rerun_executes_nothing(tmp_path):
     store = ContentStore(tmp_path / "store", "verdicts")
     attempts = [Attempt("a", GOOD_SOLUTION, PASS_TESTS), Attempt("b", BAD_SOLUTION, BAD_TESTS),

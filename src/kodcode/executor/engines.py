@@ -253,10 +253,11 @@ def bwrap_argv(worker_args: list[str], extra_hidden: tuple[str, ...] = ()) -> li
     return argv + ["--", sys.executable, "-I", str(WORKER), *worker_args]
 
 
-def build(name: str, preload: tuple[str, ...], image: str | None = None, base_dir: str | None = None) -> EngineSpec:
-    """Resolve ``name`` and return how to start one worker."""
+def build(name: str, preload: tuple[str, ...], image: str | None = None, base_dir: str | None = None,
+          light_warm_up: bool = False) -> EngineSpec:
+    """Resolve ``name`` and return how to start one worker (``light_warm_up``: for a small batch)."""
     engine = resolve(name, image)
-    pre = ["--preload", ",".join(preload)] if preload else []
+    pre = (["--preload", ",".join(preload)] if preload else []) + (["--warm-up", "light"] if light_warm_up else [])
     env = dict(WORKER_ENV)
     if engine == "bwrap":
         return EngineSpec("bwrap", bwrap_argv(["--mode", "ns", "--base", "/tmp", *pre]), env,

@@ -183,8 +183,8 @@ class WorkerPool:
     """``workers`` warm workers of one engine; ``run`` executes requests in parallel."""
 
     def __init__(self, engine: str = "auto", workers: int = 2, preload: Sequence[str] = DEFAULT_PRELOAD,
-                 image: str | None = None):
-        self.spec = engines.build(engine, tuple(preload), image)
+                 image: str | None = None, light_warm_up: bool = False):
+        self.spec = engines.build(engine, tuple(preload), image, light_warm_up=light_warm_up)
         if self.spec.name == "none":
             log.warning("EXECUTOR ENGINE 'none': generated code runs WITHOUT a sandbox (resource limits, a private "
                         "folder and a process group only). It can read your files, use the network and leave "

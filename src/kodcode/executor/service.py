@@ -45,13 +45,14 @@ ATTEMPTS_PER_WORKER = 32
 
 
 def get_pool(engine: str = "auto", workers: int = 2, preload: Sequence[str] | None = None,
-             image: str | None = None) -> WorkerPool:
+             image: str | None = None, light_warm_up: bool = False) -> WorkerPool:
     """A warm pool shared by every call in this process with the same settings."""
-    key = (engines.resolve(engine, image), max(1, workers), tuple(DEFAULT_PRELOAD if preload is None else preload), image)
+    key = (engines.resolve(engine, image), max(1, workers), tuple(DEFAULT_PRELOAD if preload is None else preload), image,
+           light_warm_up)
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
-            pool = WorkerPool(key[0], key[1], key[2], image)
+            pool = WorkerPool(key[0], key[1], key[2], image, light_warm_up)
             _POOLS[key] = pool
         return pool
 
@@ -129,8 +130,9 @@ def run_attempts(
     counts = {"attempts": len(attempts), "cached": len(results), "executed": len(todo)}
     if todo:
         # a warm worker costs about a second of CPU to start, the time of ~30 attempts:
-        # small batches start fewer workers than they may use
-        pool = get_pool(engine, min(workers, math.ceil(len(todo) / ATTEMPTS_PER_WORKER)), preload, image)
+        # small batches start fewer workers than they may use, and warm them up lightly
+        small = len(todo) <= ATTEMPTS_PER_WORKER
+        pool = get_pool(engine, min(workers, math.ceil(len(todo) / ATTEMPTS_PER_WORKER)), preload, image, small)
         items = list(todo.items())
         for (k, a), res in zip(items, execute([a for _, a in items], limits, pool)):
             results[k] = res

@@ -904,9 +904,11 @@ def _memoize_statement_ranges() -> None:
     _code.getstatementrange_ast = getstatementrange_ast
 
 
-def _warm_up(base: str, pattern: str) -> dict:
+def _warm_up(base: str, pattern: str, cases: int | None = None) -> dict:
     """Real pytest sessions in this process, so that forks start with every module loaded
-    and every cache filled; then one in a fork, to check that a fork works."""
+    and every cache filled; then one in a fork, to check that a fork works. ``cases``: how
+    many of the warm-up attempts to run (all by default; a small batch needs only the first,
+    as priming the rarer paths costs more than it saves over a few attempts)."""
     start = time.monotonic()
     try:
         _memoize_statement_ranges()
@@ -919,7 +921,7 @@ def _warm_up(base: str, pattern: str) -> dict:
     try:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        for solution, tests in WARMUP:
+        for solution, tests in WARMUP[:cases]:
             work = tempfile.mkdtemp(prefix="warmup-", dir=base)
             with open(os.path.join(work, "solution.py"), "w") as fh:
                 fh.write(solution)
@@ -968,7 +970,7 @@ def _warm_up(base: str, pattern: str) -> dict:
             os.close(fd)
     events = [json.loads(line) for line in child_report.decode().splitlines() if line.strip()]
     ok = any(e.get("ev") == "end" for e in events)
-    return {"seconds": round(time.monotonic() - start, 3), "ok": ok}
+    return {"seconds": round(time.monotonic() - start, 3), "ok": ok, "cases": len(WARMUP[:cases])}
 
 
 def _probe_namespaces() -> str | None:
@@ -1009,6 +1011,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--drop-gid", type=int, default=None)
     ap.add_argument("--base", default=None, help="plain mode: folder for per-attempt folders")
     ap.add_argument("--reap-all", action="store_true", help="plain mode in a container: kill leftovers")
+    ap.add_argument("--warm-up", choices=["full", "light"], default="full",
+                    help="light: one warm-up attempt instead of all (small batches)")
     args = ap.parse_args(argv)
 
     reply_fd = os.dup(1)
@@ -1049,7 +1053,7 @@ def main(argv: list[str]) -> int:
         else:
             mode = "plain"
     worker = Worker(mode, base)
-    warm = _warm_up(base, worker.pattern)
+    warm = _warm_up(base, worker.pattern, 1 if args.warm_up == "light" else None)
 
     import coverage
     import pytest
