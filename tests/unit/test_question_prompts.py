@@ -9,7 +9,8 @@ import pytest
 from kodcode.hashing import derive_seed
 from kodcode.jsonl import read_jsonl
 from kodcode.llm.request import Request
-from kodcode.stages.questions import prepare_seeds, question_requests
+from kodcode.sources.build import build_seeds
+from kodcode.stages.questions import question_requests
 from kodcode.subsets import IMPLEMENTED, SUBSETS, spec
 from kodcode.tags import TAG_TASKS
 from kodcode.templates import load_template, render
@@ -21,7 +22,7 @@ def _run(tmp_path, subset, seeds, **cfg):
     raw = tmp_path / f"{subset}.raw.jsonl"
     raw.write_text("".join(json.dumps(s) + "\n" for s in seeds))
     seeds_file = tmp_path / f"{subset}.jsonl"  # as the pipeline does: the seeds rule validates first
-    prepare_seeds(subset, str(raw), str(seeds_file), str(tmp_path / "seeds.stats.json"))
+    build_seeds({"subset": subset, "file": str(raw)}, str(seeds_file), str(tmp_path / "seeds.stats.json"))
     outs = [str(tmp_path / f"{subset}_{i}.jsonl") for i in range(2)]
     params = {"subset": cfg, "model": MODEL, "seed": 7, "prefill": None, "template": load_template(spec(subset).template)}
     question_requests(subset, str(seeds_file), outs, str(tmp_path / "stats.json"), params)

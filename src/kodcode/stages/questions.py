@@ -9,18 +9,11 @@ from typing import Any, Sequence
 from ..extract import ExtractionDrop, extract_question, prefill_question
 from ..hashing import derive_seed
 from ..jsonl import read_jsonl, write_jsonl
-from ..seeds import load_seeds
 from ..subsets import spec
 from ..templates import format_examples, render
 from .common import make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "questions"
-
-
-def prepare_seeds(subset: str, seed_file: str, out_seeds: str, out_stats: str) -> None:
-    seeds, report = load_seeds(seed_file, spec(subset))
-    write_jsonl(out_seeds, seeds)
-    write_stats(out_stats, "seeds", subset=subset, **report.to_dict())
 
 
 def _seed_groups(subset: str, seeds: list[dict[str, Any]], per_prompt: int, n_prompts: int | None,
