@@ -69,7 +69,8 @@ def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], o
     kept, unparseable, rule_drops = [], Counter(), Counter()
     quality, category = Counter(), Counter()
     for row in sorted(answers):
-        if row >= len(seeds) or [str(seeds[row]["id"])] != next(iter(answers[row].values()))["meta"]["seed_ids"]:
+        meta = next(iter(answers[row].values()))["meta"]  # both answers of a row share it
+        if row >= len(seeds) or [str(seeds[row]["id"])] != meta["seed_ids"]:
             raise ValueError(f"{seeds_file}: row {row} is not the seed its tags were asked for; "
                              "the seeds changed after tagging (rerun the tag_requests rule)")
         tags: dict[str, Any] = {}
@@ -91,7 +92,6 @@ def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], o
         if why:
             rule_drops[why] += 1
             continue
-        meta = next(iter(answers[row].values()))["meta"]
         kept.append({
             "question_id": f"{subset}_{row:08d}_I",
             "subset": subset,
@@ -106,6 +106,6 @@ def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], o
                 unparseable=unparseable, rule_drops=rule_drops,
                 dropped=Counter({**{f"unparseable {k}": v for k, v in unparseable.items()},
                                  **{f"rule: {k}": v for k, v in rule_drops.items()}}),
-                quality=Counter({q: quality[q] for q in quality}),
+                quality=quality,
                 category=Counter({c: category[c] for c in CATEGORY_NAMES if category[c]}),
                 keep_quality=list(rule.quality), keep_categories=list(rule.categories))
