@@ -30,11 +30,17 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
             yield obj
 
 
+def _temp_beside(path: Path) -> Path:
+    """A temporary name next to ``path`` that no other process uses (writers may share a folder:
+    jobs on a cluster writing one cache manifest)."""
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
 def write_jsonl(path: str | os.PathLike, records: Iterable[dict[str, Any]]) -> int:
     """Write records atomically (temp file + rename); returns the count written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _temp_beside(path)
     n = 0
     with open(tmp, "w", encoding="utf-8") as fh:
         for rec in records:
@@ -45,9 +51,10 @@ def write_jsonl(path: str | os.PathLike, records: Iterable[dict[str, Any]]) -> i
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write one JSON document atomically (temp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _temp_beside(path)
     tmp.write_text(json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 

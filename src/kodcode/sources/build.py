@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..jsonl import write_jsonl
+from ..jsonl import write_json, write_jsonl
 from ..seeds import SeedReport, validate_rows
 from ..stages.common import write_stats
 from ..subsets import spec
 from . import convert, github, hf
-from .cache import publish_dir, read_manifest, sha256_file, write_json_atomic
+from .cache import publish_dir, read_manifest, sha256_file
 from .errors import SourceError
 from .spec import FetchUnit, Part, SubsetSource
 
@@ -86,7 +86,7 @@ def fetch_unit(unit_dict: Mapping[str, Any], manifest: str, opener: Any = None, 
                 record = hf.fetch_snapshot(unit.repo, unit.revision, list(unit.allow_patterns), tmp / "snapshot",
                                            unit.pinned, api=hf_api, download=hf_download)
             record.update({"unit": unit.to_dict(), "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-            write_json_atomic(tmp / "verified.json", record)
+            write_json(tmp / "verified.json", record)
             publish_dir(tmp, data)
         except SourceError:
             raise
@@ -98,7 +98,7 @@ def fetch_unit(unit_dict: Mapping[str, Any], manifest: str, opener: Any = None, 
             shutil.rmtree(tmp, ignore_errors=True)
         record = read_verified(data)
     out = {**record, "data": "data", "key": unit.key}
-    write_json_atomic(Path(manifest), out)
+    write_json(Path(manifest), out)
     log.info("%s: resolved revision %s", unit.describe(), record.get("resolved_revision"))
     return out
 
