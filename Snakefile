@@ -1,6 +1,8 @@
 # KodCode workflow: seeds -> questions -> solutions+tests (verified) -> style/SFT -> release.
 from snakemake.utils import min_version, validate
 
+from kodcode.snake import on_start
+
 min_version("9.0")
 
 
@@ -20,6 +22,10 @@ include: "rules/verify.smk"
 include: "rules/style.smk"
 include: "rules/sft.smk"
 include: "rules/release.smk"
+
+
+onstart:
+    on_start(workflow)
 
 
 rule all:

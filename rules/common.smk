@@ -12,6 +12,56 @@ for _s in SUBSETS:
 SHARDS = [f"{i:03d}" for i in range(config["shards"])]
 STORE = config["store"]
 GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # tags: Filter only
+BACKEND = config["llm"]["backend"]
+
+# On a cluster each SLURM job starts Snakemake afresh (seconds), and inside a job each rule
+# starts it once more, so the work travels in job groups and the bookkeeping stays on the
+# submit host. The work: model calls, dedup and test execution, and the light steps between
+# them (a chain cut at every light step would be more jobs, not fewer). With replay answers
+# a subset's Step 1 (answers to deduplicated questions) is one job and each shard's Step 2+3
+# chain another (with one shard, the two are one job); with a real model the chain breaks at each `generate` (a vLLM engine is a
+# GPU job of its own, an API client runs on the submit host), so each stretch between two
+# model calls is a job. Bookkeeping: building seeds and question prompts, labelling, and
+# what reads every shard. Local runs ignore groups and localrules. (docs/cluster.md)
+CHAIN_STRETCHES = ("questions", "verify", "style", "label")
+
+
+localrules:
+    all,
+    fetch_source,
+    seeds,
+    question_requests,
+    tag_requests,
+    sft_label,
+    pass_at_k,
+    release_subset,
+    release_card,
+
+
+def chain_group(stretch):
+    """The job group of a rule in one stretch of a subset's or a shard's chain."""
+    assert stretch in CHAIN_STRETCHES, stretch
+
+    def group(wc):
+        if len(SHARDS) == 1:  # nothing to fan out: the subset is one job
+            name = f"subset-{wc.subset}"
+        elif stretch == "questions":
+            name = f"questions-{wc.subset}"
+        else:
+            name = f"shard-{wc.subset}-{wc.shard}"
+        return name if BACKEND == "replay" else f"{name}-{stretch}"
+
+    return group
+
+
+def generate_group(wc):
+    if BACKEND != "replay":
+        return None
+    return chain_group("questions" if wc.stage in ("questions", "tags") else "verify")(wc)
+
+
+def execute_group(wc):
+    return chain_group("verify" if wc.exec_stage == "solutions" else "label")(wc)
 
 
 wildcard_constraints:

@@ -8,6 +8,8 @@ rule dedup:
         cfg=config["dedup"],
     resources:
         mem_mb=4000,
+    group:
+        chain_group("questions")
     log:
         "logs/{subset}/dedup.log",
     benchmark:

@@ -1,4 +1,10 @@
 # The one LLM rule for every stage: requests in, responses out, the store in between.
+if BACKEND == "openai":
+
+    localrules:
+        generate,
+
+
 rule generate:
     input:
         "results/{subset}/{stage}/requests_{shard}.jsonl",
@@ -7,18 +13,19 @@ rule generate:
         stats="results/{subset}/{stage}/responses_{shard}.stats.json",
     # The backend and the store are read from config in the script, not declared as params:
     # responses are content-addressed, so switching backend must not rerun anything.
+    # a vLLM engine wants whole GPUs and host memory for the weights; other backends only
+    # wait on the network or read an archive
+    threads: 4 if BACKEND == "vllm" else 1
     resources:
-        # a vLLM engine wants a whole GPU; other backends only wait on the network
-        gpu=(
-            config["llm"].get("vllm", {}).get("tensor_parallel_size", 1)
-            if config["llm"]["backend"] == "vllm"
-            else 0
-        ),
+        gpu=config["llm"].get("vllm", {}).get("tensor_parallel_size", 1) if BACKEND == "vllm" else 0,
+        mem_mb=32000 if BACKEND == "vllm" else 1000,
+    group:
+        generate_group
     log:
         "logs/{subset}/generate_{stage}_{shard}.log",
     benchmark:
         "benchmarks/{subset}/generate_{stage}_{shard}.tsv"
     conda:
-        "../envs/vllm.yaml" if config["llm"]["backend"] == "vllm" else "../envs/workflow.yaml"
+        "../envs/vllm.yaml" if BACKEND == "vllm" else "../envs/workflow.yaml"
     script:
         "../scripts/generate.py"

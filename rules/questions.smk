@@ -48,6 +48,8 @@ rule extract_questions:
         stats="results/{subset}/questions/extracted.stats.json",
     params:
         cfg=lambda wc: {"first_line_only": config.get("prefill", {}).get("first_line_only", True)},
+    group:
+        chain_group("questions")
     log:
         "logs/{subset}/extract_questions.log",
     benchmark:
@@ -100,6 +102,8 @@ rule select_tagged:
             "filter": {k: FILTER.get(k) for k in ("keep_quality", "keep_categories")},
             "tagger": config["models"]["tagger"]["model"],
         },
+    group:
+        chain_group("questions")
     log:
         "logs/{subset}/select_tagged.log",
     benchmark:

@@ -6,10 +6,6 @@ FETCH_UNITS = _sources.fetch_units(config, SEED_SUBSETS)
 CACHE_DIR = _sources.cache_dir(config)
 
 # downloads need the network, which cluster compute nodes often lack
-localrules:
-    fetch_source,
-
-
 rule fetch_source:
     output:
         manifest=os.path.join(CACHE_DIR, "{key}", "manifest.json"),

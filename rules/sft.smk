@@ -10,6 +10,8 @@ rule sft_requests:
             "samples": config.get("sft", {}).get("samples", 3),
             "seed": config["seed"],
         },
+    group:
+        chain_group("style")
     log:
         "logs/{subset}/sft_requests_{shard}.log",
     benchmark:
@@ -27,6 +29,8 @@ rule sft_attempts:
     output:
         attempts="results/{subset}/sft/attempts_{shard}.jsonl",
         stats="results/{subset}/sft/attempts_{shard}.stats.json",
+    group:
+        chain_group("label")
     log:
         "logs/{subset}/sft_attempts_{shard}.log",
     benchmark:

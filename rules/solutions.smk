@@ -11,6 +11,8 @@ rule solution_requests:
             "seed": config["seed"],
             "template": template("solution_and_tests.txt"),
         },
+    group:
+        chain_group("questions")
     log:
         "logs/{subset}/solution_requests.log",
     benchmark:
@@ -27,6 +29,8 @@ rule parse_solutions:
     output:
         attempts="results/{subset}/solutions/attempts_{shard}.jsonl",
         stats="results/{subset}/solutions/attempts_{shard}.stats.json",
+    group:
+        chain_group("verify")
     log:
         "logs/{subset}/parse_solutions_{shard}.log",
     benchmark:

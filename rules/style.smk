@@ -10,6 +10,8 @@ rule style_requests:
             "seed": config["seed"],
             "template": template("style_convert.txt"),
         },
+    group:
+        chain_group("verify")
     log:
         "logs/{subset}/style_requests_{shard}.log",
     benchmark:
@@ -27,6 +29,8 @@ rule triplets:
     output:
         triplets="results/{subset}/style/triplets_{shard}.jsonl",
         stats="results/{subset}/style/triplets_{shard}.stats.json",
+    group:
+        chain_group("style")
     log:
         "logs/{subset}/triplets_{shard}.log",
     benchmark:

@@ -9,6 +9,11 @@ rule execute:
         # engine and limits decide verdicts; the worker count does not (it is `threads`)
         cfg={k: v for k, v in config.get("executor", {}).items() if k != "workers"},
     threads: config.get("executor", {}).get("workers", 2)
+    resources:
+        # one warm pytest worker per thread, each with its preloaded libraries and an attempt
+        mem_mb=lambda wc, threads: 1024 + 1024 * threads,
+    group:
+        execute_group
     log:
         "logs/{subset}/execute_{exec_stage}_{shard}.log",
     benchmark:
@@ -32,6 +37,8 @@ rule verify:
             "attempts": config["verify"]["attempts"],
             "trial_tag": config["verify"]["trial_tag"],
         },
+    group:
+        chain_group("verify")
     log:
         "logs/{subset}/verify_{shard}.log",
     benchmark:

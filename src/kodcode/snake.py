@@ -26,3 +26,69 @@ def log_to(path: str) -> Iterator[None]:
         finally:
             root.removeHandler(handler)
             sys.stderr = old
+
+
+def visible_gpus() -> int:
+    """GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else what nvidia-smi lists."""
+    import os
+    import shutil
+    import subprocess
+
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return len([d for d in env.split(",") if d.strip() and d.strip() != "-1"])
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def on_start(workflow) -> None:
+    """The Snakefile's ``onstart:`` (main process, after the DAG is built, before any job).
+
+    Local runs: unless ``--resources gpu=N`` was given, as many vLLM jobs run at once as
+    there are GPUs (at least one), so two engines never share a card. SLURM runs: the status
+    command and every job's request are checked against the cluster before anything is
+    submitted, and the pending-job watchdog starts (kodcode.slurm).
+    """
+    import os
+
+    from snakemake.logging import logger
+
+    from kodcode import slurm
+
+    if workflow.local_exec:
+        if "gpu" not in workflow.global_resources:
+            workflow.register_resource("gpu", max(1, visible_gpus()))
+        return
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.cli_prefix != "slurm":
+        return
+    problem = slurm.preflight(getattr(workflow.executor_settings, "status_command", None))
+    if problem:
+        _stop(logger, [problem])
+    requests, known = [], {}
+    for job in workflow.dag.needrun_jobs():
+        if job.is_local:
+            continue
+        res = job.resources
+        mem = res.get("mem_mb")
+        mem = mem if isinstance(mem, int) else None
+        cpus = res.get("cpus_per_task") if isinstance(res.get("cpus_per_task"), int) else job.threads
+        partition = res.get("slurm_partition")
+        requests.append(slurm.JobRequest(job.rule.name, cpus, mem, partition if isinstance(partition, str) else None))
+        known.setdefault(job.group or job.rule.name, []).append(slurm.RuleRequest(job.rule.name, cpus, mem))
+    problems = slurm.check_requests(requests, slurm.parse_sinfo(slurm.sinfo()))
+    if problems:
+        _stop(logger, problems)
+    slurm.Watchdog(os.getcwd(), report=logger.error, warn=logger.warning, known=known).start()
+
+
+def _stop(logger, problems: list[str]) -> None:
+    """End the run before any job, with one line per problem and no traceback."""
+    for p in problems:
+        logger.error(p)
+    raise SystemExit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -404,6 +405,29 @@ def test_engine_none_runs_with_a_loud_warning(caplog):
         assert all(r.engine == "none" for r in res)
     finally:
         pool.close()
+
+
+def test_engine_none_scratch_is_private_to_each_pool(tmp_path, monkeypatch):
+    """Two users (or two SLURM jobs) on one node never share the unsandboxed scratch folder."""
+    import stat
+    import tempfile
+
+    from kodcode.executor.pool import WorkerPool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what $TMPDIR (per SLURM job) sets
+    pools = [WorkerPool("none", workers=1, preload=()) for _ in range(2)]
+    try:
+        scratch = [p.spec.scratch for p in pools]
+        assert scratch[0] != scratch[1]
+        for d in scratch:
+            assert os.path.dirname(d) == str(tmp_path) and os.path.basename(d).startswith("kodcode-exec-")
+            assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+        res = execute([Attempt("a", GOOD_SOLUTION, PASS_TESTS)], Limits(timeout_s=10), pools[0])
+        assert res[0].verdict == "pass"
+    finally:
+        for p in pools:
+            p.close()
+    assert not any(os.path.exists(d) for d in scratch)
 
 
 @requires_bwrap

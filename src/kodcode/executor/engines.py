@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class EngineSpec:
     env: dict[str, str]
     fingerprint: dict[str, str] = field(default_factory=dict)
     require_ns: bool = False  # the worker must isolate each attempt in its own namespaces
+    scratch: str | None = None  # a folder this spec made for attempts; removed when the pool closes
 
 
 def canonical(name: str) -> str:
@@ -263,11 +265,11 @@ def build(name: str, preload: tuple[str, ...], image: str | None = None, base_di
         return EngineSpec("bwrap", bwrap_argv(["--mode", "ns", "--base", "/tmp", *pre]), env,
                           fingerprint(engine), require_ns=True)
     if engine == "none":
-        base = base_dir or os.path.join(os.environ.get("TMPDIR", "/tmp"), "kodcode-exec")
-        os.makedirs(base, exist_ok=True)
+        # A private folder per pool (mode 0700): users and jobs sharing a node never meet in it.
+        base = tempfile.mkdtemp(prefix="kodcode-exec-", dir=base_dir or tempfile.gettempdir())
         env["HOME"] = base
         return EngineSpec("none", [sys.executable, "-I", str(WORKER), "--mode", "plain", "--base", base, *pre], env,
-                          fingerprint(engine))
+                          fingerprint(engine), scratch=base)
     worker = f"{IN_IMAGE_DIR}/worker.py"
     args = ["--mode", "auto", "--reap-all", "--base", "/tmp", *pre]
     if engine == "apptainer":

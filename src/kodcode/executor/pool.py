@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -257,6 +258,8 @@ class WorkerPool:
     def close(self) -> None:
         for w in self.workers:
             w.close()
+        if self.spec.scratch:
+            shutil.rmtree(self.spec.scratch, ignore_errors=True)
 
     def __enter__(self) -> "WorkerPool":
         return self
