@@ -27,6 +27,7 @@ rule question_requests:
             "template": template(_subsets.spec(wc.subset).template)
             if wc.subset != "Prefill"
             else None,
+            "max_prompt_chars": MAX_PROMPT_CHARS,
         },
     log:
         "logs/{subset}/question_requests.log",
@@ -77,6 +78,7 @@ rule tag_requests:
             "templates": {
                 task: template(t.template) for task, t in _tags.TAG_TASKS.items()
             },
+            "max_prompt_chars": MAX_PROMPT_CHARS,
         },
     log:
         "logs/{subset}/tag_requests.log",

@@ -1,9 +1,25 @@
 # Seed acquisition: fetch_source downloads one source (GitHub tree or Hugging Face dataset, at a
 # pinned revision) into the shared download cache and verifies it; seeds turns a subset's
 # source (or a prepared seeds.<Subset> file) into results/<subset>/seeds.jsonl.
+import kodcode.seeds as _seedfiles
+from snakemake.logging import logger as _logger
+
 SEED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "prefill"]
 FETCH_UNITS = _sources.fetch_units(config, SEED_SUBSETS)
 CACHE_DIR = _sources.cache_dir(config)
+# longest seed or prompt sent to a model; longer ones are dropped and counted (seeds, questions)
+MAX_PROMPT_CHARS = config["llm"].get("max_prompt_chars", 200000)
+
+# A prepared seed file is known before any job: one that is missing, empty or holds no valid
+# seed stops the run here, in one line, not after the jobs scheduled before its subset's.
+for _s in SEED_SUBSETS:
+    if _s in (config.get("seeds") or {}):
+        _problem = _seedfiles.prepared_file_problem(
+            config["seeds"][_s], _subsets.spec(_s), MAX_PROMPT_CHARS
+        )
+        if _problem:
+            _logger.error(_problem)
+            raise SystemExit(1)
 
 # downloads need the network, which cluster compute nodes often lack
 rule fetch_source:
@@ -31,6 +47,7 @@ rule seeds:
         stats="results/{subset}/seeds.stats.json",
     params:
         plan=lambda wc: _sources.seed_plan(config, wc.subset),
+        max_prompt_chars=MAX_PROMPT_CHARS,
     log:
         "logs/{subset}/seeds.log",
     benchmark:

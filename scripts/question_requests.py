@@ -1,11 +1,15 @@
 from kodcode.snake import log_to
+from kodcode.sources.errors import one_line_errors
 from kodcode.stages.questions import question_requests
 
-with log_to(snakemake.log[0]):
-    question_requests(
+with log_to(snakemake.log[0]), one_line_errors():
+    notes = question_requests(
         snakemake.wildcards.subset,
         snakemake.input[0] if snakemake.input else None,
         list(snakemake.output.requests),
         snakemake.output.stats,
         snakemake.params.cfg,
     )
+# stderr goes to the rule's log; stdout of this local job reaches the Snakemake console
+for note in notes:
+    print(note, flush=True)

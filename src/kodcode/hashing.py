@@ -18,8 +18,10 @@ def canonical_json(obj: Any) -> str:
 
 
 def content_hash(obj: Any) -> str:
-    """SHA-256 hex digest of the canonical JSON of ``obj``."""
-    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
+    """SHA-256 hex digest of the canonical JSON of ``obj``. A lone surrogate (text that is not
+    valid Unicode, e.g. from a JSON escape) is hashed as it stands instead of failing; valid
+    text hashes exactly as plain UTF-8."""
+    return hashlib.sha256(canonical_json(obj).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def shard_of(record_id: str, n_shards: int) -> int:

@@ -28,6 +28,19 @@ def log_to(path: str) -> Iterator[None]:
             sys.stderr = old
 
 
+@contextlib.contextmanager
+def one_line_exit(*errors: type[BaseException]) -> Iterator[None]:
+    """In a rule script: end the job on one of ``errors`` with its message as one line, in the
+    rule's log and on the console (``sys.__stderr__``: ``log_to`` has taken ``sys.stderr``),
+    and exit status 1: the user sees what to fix, not a traceback."""
+    try:
+        yield
+    except errors as exc:
+        logging.getLogger("kodcode").error("%s", exc)
+        print(f"ERROR: {exc}", file=sys.__stderr__, flush=True)
+        raise SystemExit(1) from None
+
+
 def visible_gpus() -> int:
     """GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else what nvidia-smi lists."""
     import os

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kodcode.llm.client import GenerationStats, StoreWriter, response_store, run_requests
+from kodcode.llm.client import GenerationStats, response_store, run_requests
 from kodcode.llm.request import Request, Response
+from kodcode.store_runner import StoreWriter
 
 from .conftest import chat
 

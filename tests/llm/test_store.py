@@ -92,8 +92,8 @@ def test_export_import_roundtrip(tmp_path):
     lines = (tmp_path / "all.jsonl").read_text().splitlines()
     assert [json.loads(x)["key"] for x in lines] == sorted(key(i) for i in range(25))
     b = ContentStore(tmp_path / "b", "responses")
-    assert b.import_(tmp_path / "q.jsonl") == (12, 0)
-    assert b.import_(tmp_path / "all.jsonl") == (13, 12)
+    assert b.import_(tmp_path / "q.jsonl") == (12, 0, 0)  # added, present, repaired
+    assert b.import_(tmp_path / "all.jsonl") == (13, 12, 0)
     assert dict(b.items()) == dict(a.items()) == read_archive(tmp_path / "all.jsonl")
     b.export(tmp_path / "again.jsonl")
     assert (tmp_path / "again.jsonl").read_bytes() == (tmp_path / "all.jsonl").read_bytes()

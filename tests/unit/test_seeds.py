@@ -18,7 +18,9 @@ def test_bad_seeds_are_counted_not_hidden(tmp_path):
     seeds, report = load_seeds(f, spec("Leetcode"))
     assert [s["id"] for s in seeds] == ["a", "b"]
     assert report.to_dict() == {"read": 7, "kept": 2, "dropped": {
-        "duplicate id": 1, "empty question": 1, "missing id": 1, "not a JSON object": 2}}
+        "duplicate id": 1, "empty question": 1, "missing id": 1, "malformed line (not JSON)": 1,
+        "malformed line (not a JSON object)": 1},
+        "malformed": [f"{f} line 3: not JSON", f"{f} line 7: not a JSON object"]}
 
 
 def test_upstream_snippet_seed_format_loads():

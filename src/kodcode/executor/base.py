@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 VERDICTS = ("pass", "fail", "timeout", "error", "crash")
@@ -32,6 +33,26 @@ class Attempt:
 
     def content(self) -> dict[str, str]:
         return {"solution": self.solution, "tests": self.tests, "kind": self.kind}
+
+
+class UnreadableFile(ValueError):
+    """A file of an attempt folder that is not UTF-8 text (or cannot be read): that attempt gets
+    an ``error`` verdict naming the file; the others still run."""
+
+
+def read_attempt_file(path: Path, name: str) -> str:
+    """The text of one attempt file; ``name`` is how the verdict's reason calls it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"{name} cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UnreadableFile(f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, column "
+                             f"{column}); save it as UTF-8") from None
 
 
 @dataclass

@@ -3,7 +3,10 @@
 A subfolder holding ``solution.py`` and ``test_solution.py`` is a pytest attempt; one
 holding ``solution.py`` and ``tests.json`` (stdin/stdout cases, see docs/executor.md) is
 a stdio attempt. The JSON written maps each subfolder's name to its record.
-Engine and limits default to the ``executor`` section of the config file.
+Engine, workers, preload and limits default to the ``executor`` section of the config
+file. With ``--store`` each verdict is stored as soon as it is known, so a rerun after a
+kill executes only the attempts that had not finished. Exit status: 2 bad folder, 3 no
+usable engine, 4 the store could not be written.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .base import Attempt, Limits
+from .base import Attempt, Limits, UnreadableFile, read_attempt_file
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,9 @@ def _config_defaults(path: Path | None) -> dict[str, Any]:
 
 
 def collect(root: Path) -> tuple[list[str], list[Attempt], dict[str, str]]:
-    """(names, attempts, skipped name -> why) for the subfolders of ``root``."""
+    """(names, attempts, skipped name -> why) for the subfolders of ``root``. A folder whose
+    files do not read as UTF-8 text is skipped with the file named: it gets an ``error``
+    verdict, and the others still run."""
     names, attempts, skipped = [], [], {}
     for sub in sorted(p for p in root.iterdir() if p.is_dir()):
         sol = sub / "solution.py"
@@ -43,18 +48,26 @@ def collect(root: Path) -> tuple[list[str], list[Attempt], dict[str, str]]:
             skipped[sub.name] = "no solution.py"
             continue
         if (sub / "test_solution.py").is_file():
-            tests, kind = (sub / "test_solution.py").read_text(encoding="utf-8"), "pytest"
+            tests_file, kind = sub / "test_solution.py", "pytest"
         elif (sub / "tests.json").is_file():
-            tests, kind = (sub / "tests.json").read_text(encoding="utf-8"), "stdio"
+            tests_file, kind = sub / "tests.json", "stdio"
         else:
             skipped[sub.name] = "no test_solution.py or tests.json"
             continue
+        try:
+            solution = read_attempt_file(sol, f"{sub.name}/{sol.name}")
+            tests = read_attempt_file(tests_file, f"{sub.name}/{tests_file.name}")
+        except UnreadableFile as exc:
+            log.warning("kodcode execute: attempt %s gets an error verdict: %s/%s", sub.name, root, exc)
+            skipped[sub.name] = str(exc)
+            continue
         names.append(sub.name)
-        attempts.append(Attempt(sub.name, sol.read_text(encoding="utf-8"), tests, kind))
+        attempts.append(Attempt(sub.name, solution, tests, kind))
     return names, attempts, skipped
 
 
 def cmd_execute(args: argparse.Namespace) -> int:
+    from ..store import StoreError
     from .engines import EngineUnavailable
     from .service import run_attempts
 
@@ -80,12 +93,17 @@ def cmd_execute(args: argparse.Namespace) -> int:
         from .service import NAMESPACE
 
         store = ContentStore(Path(args.store), NAMESPACE)
+    preload = cfg.get("preload")  # None: the pool's default list
     try:
         results, counts = run_attempts(attempts, limits=limits, engine=engine, store=store, workers=workers,
-                                       image=image) if attempts else ([], {"attempts": 0, "cached": 0, "executed": 0})
+                                       image=image, preload=preload) if attempts else (
+            [], {"attempts": 0, "cached": 0, "executed": 0})
     except EngineUnavailable as exc:
         print(f"kodcode execute: {exc}", file=sys.stderr)
         return 3
+    except StoreError as exc:
+        print(f"kodcode execute: {exc}", file=sys.stderr)
+        return 4
     out = {name: res.to_dict() for name, res in zip(names, results)}
     for name, why in skipped.items():
         out[name] = {"verdict": "error", "reason": f"not an attempt folder: {why}"}

@@ -222,15 +222,21 @@ class WorkerPool:
 
     def run(self, requests: Sequence[dict], timeouts: Sequence[float],
             on_result: Callable[[int, dict], None] | None = None) -> list[dict]:
-        """Run every request; a reply is the worker's dict or ``{"lost": reason}``."""
+        """Run every request; a reply is the worker's dict or ``{"lost": reason}``.
+
+        ``on_result(i, reply)`` is called from the serving threads as each reply arrives; if
+        it raises, no further request is started (those running finish) and ``run`` re-raises.
+        """
         with self._lock:
             todo: queue.Queue[int] = queue.Queue()
             for i in range(len(requests)):
                 todo.put(i)
             results: list[dict | None] = [None] * len(requests)
+            stop = threading.Event()  # set when on_result fails: hand out no more requests
+            errors: list[BaseException] = []
 
             def serve(w: Worker) -> None:
-                while True:
+                while not stop.is_set():
                     try:
                         i = todo.get_nowait()
                     except queue.Empty:
@@ -243,13 +249,20 @@ class WorkerPool:
                         res = {"lost": f"worker could not be restarted: {exc}"}
                     results[i] = res
                     if on_result is not None:
-                        on_result(i, res)
+                        try:
+                            on_result(i, res)
+                        except BaseException as exc:  # noqa: BLE001 - re-raised after the join
+                            errors.append(exc)
+                            stop.set()
+                            return
 
             threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in self.workers]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            if errors:
+                raise errors[0]
             return [r if r is not None else {"lost": "not run"} for r in results]
 
     def alive(self) -> list[bool]:

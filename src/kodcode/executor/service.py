@@ -4,7 +4,8 @@ A verdict is stored under the hash of everything that decides it: solution, test
 kind, limits and the engine's fingerprint (engine, worker code, Python, pytest, coverage
 and installed packages, or the container image). Rerunning a stage, or a later stage that
 needs the same attempt, reads the stored verdict instead of executing again; when every
-verdict is stored, no worker is even started.
+verdict is stored, no worker is even started. Each verdict is stored the moment it is
+known (``store_runner.StoreRunner``), so a killed batch keeps every finished attempt.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import logging
 import math
 import secrets
 import threading
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..hashing import content_hash
 from ..store import ContentStore
+from ..store_runner import StoreRunner
 from . import engines
 from .base import Attempt, ExecResult, Limits
 from .pool import DEFAULT_PRELOAD, WorkerPool
@@ -71,11 +73,37 @@ def _seed(attempt: Attempt) -> int:
     return int(hashlib.sha256(repr(sorted(attempt.content().items())).encode()).hexdigest()[:8], 16)
 
 
-def execute(attempts: Sequence[Attempt], limits: Limits, pool: WorkerPool) -> list[ExecResult]:
-    """Run attempts on ``pool`` (no store); bad stdio specs become ``error`` without running."""
+def _unencodable(a: Attempt) -> str | None:
+    """Why an attempt's text cannot be written as UTF-8 (a lone surrogate), or None."""
+    for name, text in (("solution", a.solution), ("tests", a.tests)):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"the attempt's {name} is not valid text ({exc.reason} at character {exc.start}); it was not run"
+    return None
+
+
+def execute(attempts: Sequence[Attempt], limits: Limits, pool: WorkerPool,
+            on_result: Callable[[int, ExecResult], None] | None = None) -> list[ExecResult]:
+    """Run attempts on ``pool`` (no store); bad stdio specs become ``error`` without running.
+
+    ``on_result(i, result)`` is called as soon as attempt ``i``'s verdict is known, from
+    the pool's threads. If it raises, the pool stops handing out attempts (those running
+    finish) and ``execute`` re-raises that error.
+    """
     requests, timeouts, plans = [], [], []
     results: list[ExecResult | None] = [None] * len(attempts)
+
+    def known(i: int, res: ExecResult) -> None:
+        results[i] = res
+        if on_result is not None:
+            on_result(i, res)
+
     for i, a in enumerate(attempts):
+        problem = _unencodable(a)
+        if problem:  # e.g. a lone surrogate from a JSON escape: this attempt only, not the batch
+            known(i, ExecResult(verdict="error", reason=problem, engine=pool.engine))
+            continue
         req = {"id": str(i), "kind": a.kind, "solution": a.solution, "limits": limits.to_dict(), "seed": _seed(a)}
         expected = None
         canary = None
@@ -83,21 +111,28 @@ def execute(attempts: Sequence[Attempt], limits: Limits, pool: WorkerPool) -> li
             try:
                 expected = parse_stdio_cases(a.tests)
             except ValueError as exc:
-                results[i] = ExecResult(verdict="error", reason=str(exc), engine=pool.engine)
+                known(i, ExecResult(verdict="error", reason=str(exc), engine=pool.engine))
                 continue
             req["inputs"] = [c.input for c in expected]  # expected outputs never enter the sandbox
         elif a.kind == "pytest":
             canary = secrets.token_hex(8)
             req.update(tests=a.tests, canary=canary)
         else:
-            results[i] = ExecResult(verdict="error", reason=f"unknown test kind {a.kind!r}", engine=pool.engine)
+            known(i, ExecResult(verdict="error", reason=f"unknown test kind {a.kind!r}", engine=pool.engine))
             continue
         requests.append(req)
         timeouts.append(limits.timeout_s)
         plans.append((i, a, canary, expected))
-    replies = pool.run(requests, timeouts)
-    for (i, a, canary, expected), reply in zip(plans, replies):
-        results[i] = decide(reply, engine=pool.engine, kind=a.kind, tests=a.tests, canary=canary, expected=expected)
+
+    def finish(j: int, rep: dict) -> None:
+        i, a, canary, expected = plans[j]
+        known(i, decide(rep, engine=pool.engine, kind=a.kind, tests=a.tests, canary=canary, expected=expected))
+
+    if on_result is None:
+        for j, rep in enumerate(pool.run(requests, timeouts)):
+            finish(j, rep)
+    else:  # an on_result error stops the pool and is re-raised by run
+        pool.run(requests, timeouts, on_result=finish)
     return [r for r in results if r is not None]
 
 
@@ -114,29 +149,29 @@ def run_attempts(
 
     ``engine``: auto, bwrap, apptainer, docker or none (``local`` = none); ``image`` is the
     container image for apptainer/docker; ``preload`` the modules each warm worker imports.
+    Each verdict is stored as soon as it is known, so a killed batch reruns only the
+    attempts that had not finished; raises ``StoreError`` when the store cannot take them.
     """
     fp = engine_fingerprint(engine, image)
-    keys = [verdict_key(a, limits, fp) for a in attempts]
-    results: dict[str, ExecResult] = {}
-    todo: dict[str, Attempt] = {}
-    for a, k in zip(attempts, keys):
-        if k in results or k in todo:
-            continue
-        rec = store.get(k) if store is not None else None
-        if rec is not None:
-            results[k] = ExecResult.from_dict(rec["result"])
-        else:
-            todo[k] = a
-    counts = {"attempts": len(attempts), "cached": len(results), "executed": len(todo)}
-    if todo:
+    runner: StoreRunner[Attempt, ExecResult] = StoreRunner(
+        store, key_of=lambda a: verdict_key(a, limits, fp), load=lambda rec: ExecResult.from_dict(rec["result"]),
+        # an attempt that is not valid text is not run, so there is nothing worth keeping
+        save=lambda a, res: None if _unencodable(a) else {"attempt": a.content(), "limits": limits.to_dict(),
+                                                            "env": fp, "result": res.to_dict()})
+    batch = runner.lookup(attempts)
+    counts = {"attempts": len(attempts), "cached": batch.hits, "executed": len(batch.misses)}
+    if batch.misses:
         # a warm worker costs about a second of CPU to start, the time of ~30 attempts:
         # small batches start fewer workers than they may use, and warm them up lightly
-        small = len(todo) <= ATTEMPTS_PER_WORKER
-        pool = get_pool(engine, min(workers, math.ceil(len(todo) / ATTEMPTS_PER_WORKER)), preload, image, small)
-        items = list(todo.items())
-        for (k, a), res in zip(items, execute([a for _, a in items], limits, pool)):
-            results[k] = res
-            if store is not None:
-                store.put(k, {"attempt": a.content(), "limits": limits.to_dict(), "env": fp, "result": res.to_dict()})
-            log.info("executed %s: %s %s", k[:12], res.verdict, res.reason)
-    return [results[k] for k in keys], counts
+        small = len(batch.misses) <= ATTEMPTS_PER_WORKER
+        pool = get_pool(engine, min(workers, math.ceil(len(batch.misses) / ATTEMPTS_PER_WORKER)), preload, image,
+                        small)
+
+        def run(todo: list[Attempt], deliver: Callable[[Attempt, ExecResult], None]) -> None:
+            execute(todo, limits, pool, on_result=lambda i, res: deliver(todo[i], res))
+
+        def logged(a: Attempt, res: ExecResult) -> None:
+            log.info("executed %s: %s %s", a.attempt_id, res.verdict, res.reason)
+
+        runner.run(batch, run, on_result=logged)
+    return [batch.results[k] for k in batch.keys], counts

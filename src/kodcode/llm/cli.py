@@ -1,55 +1,83 @@
-"""``kodcode store stats|export|import``: look into, publish and load the response store."""
+"""``kodcode store stats|export|import|verify``: look into, publish, load and check the store."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
-from ..store import ContentStore, read_archive
+from ..store import ContentStore, StoreError, read_archive
 
 DEFAULT_ROOT = ".kodcode/store"
 DEFAULT_NAMESPACE = "responses"
+SHOW_DAMAGED = 10  # damaged paths listed by verify; the rest are counted
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("store", help="the response store: stats, export, import")
+    p = subparsers.add_parser("store", help="the response store: stats, export, import, verify")
     sub = p.add_subparsers(dest="store_command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("--root", default=DEFAULT_ROOT, help=f"store folder (default {DEFAULT_ROOT})")
         q.add_argument("--namespace", default=DEFAULT_NAMESPACE,
-                       help=f"records kind: responses (LLM) or another helper's namespace (default {DEFAULT_NAMESPACE})")
+                       help=f"records kind: responses (LLM) or verdicts (executor) (default {DEFAULT_NAMESPACE})")
 
     s = sub.add_parser("stats", help="records and token totals per stage")
     common(s)
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    s.set_defaults(func=cmd_stats)
+    s.set_defaults(func=_guarded(cmd_stats))
 
     e = sub.add_parser("export", help="write the store (or some stages) to one JSONL file, sorted by key")
     common(e)
     e.add_argument("file")
     e.add_argument("--stage", action="append", default=[], help="only this stage (repeatable)")
-    e.set_defaults(func=cmd_export)
+    e.set_defaults(func=_guarded(cmd_export))
 
-    i = sub.add_parser("import", help="add the records of exported files; existing keys are kept")
+    i = sub.add_parser("import", help="add the records of exported files; keeps existing keys, replaces damaged ones")
     common(i)
     i.add_argument("files", nargs="+")
-    i.set_defaults(func=cmd_import)
+    i.set_defaults(func=_guarded(cmd_import))
+
+    v = sub.add_parser("verify", help="check every record's checksum; exit status 1 if damage is left")
+    common(v)
+    v.add_argument("--repair", action="store_true",
+                   help="move damaged records to ROOT/quarantine/NAMESPACE and delete stale temporary files")
+    v.set_defaults(func=_guarded(cmd_verify))
+
+
+def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A store that cannot be read or written: its one line and exit status 2."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return cmd(args)
+        except StoreError as exc:
+            print(f"kodcode store {args.store_command}: {exc}", file=sys.stderr)
+            return 2
+    return run
 
 
 def _store(args: argparse.Namespace) -> ContentStore:
     return ContentStore(args.root, args.namespace)
 
 
+def _skipped(damaged: list[Path], store: ContentStore) -> None:
+    if damaged:
+        print(f"skipped {len(damaged)} damaged records (list them with: kodcode store verify --root {store.root} "
+              f"--namespace {store.namespace})", file=sys.stderr)
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     store = _store(args)
-    rows = store.stats()
+    damaged: list[Path] = []
+    rows = store.stats(damaged=damaged)
     stray = store.stray_temp_files()
     if args.json:
-        print(json.dumps({"root": str(store.base), "stages": rows, "stray_temp_files": len(stray)}, indent=2, sort_keys=True))
+        print(json.dumps({"root": str(store.base), "stages": rows, "stray_temp_files": len(stray),
+                          "damaged_records": len(damaged)}, indent=2, sort_keys=True))
         return 0
+    _skipped(damaged, store)
     if not rows:
         print(f"{store.base}: empty")
         return 0
@@ -72,23 +100,60 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     stages = set(args.stage)
     keep = (lambda rec: rec.get("stage") in stages) if stages else None
-    n = _store(args).export(args.file, keep=keep)
+    store = _store(args)
+    damaged: list[Path] = []
+    n = store.export(args.file, keep=keep, damaged=damaged)
     print(f"exported {n} records to {args.file}")
+    _skipped(damaged, store)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     store = _store(args)
-    total_added = total_present = 0
+    totals = [0, 0, 0]
     for path in args.files:
         try:
-            added, present = store.import_records(read_archive(path).items())
+            counts = store.import_records(read_archive(path).items())
         except (OSError, ValueError) as exc:
             print(f"kodcode store import: {exc}", file=sys.stderr)
             return 2
-        print(f"{path}: {added} added, {present} already present")
-        total_added += added
-        total_present += present
+        print(f"{path}: {_import_line(*counts)}")
+        totals = [a + b for a, b in zip(totals, counts)]
     if len(args.files) > 1:
-        print(f"total: {total_added} added, {total_present} already present")
+        print(f"total: {_import_line(*totals)}")
+    return 0
+
+
+def _import_line(added: int, present: int, repaired: int) -> str:
+    line = f"{added} added, {present} already present"
+    return line + (f", {repaired} damaged records repaired" if repaired else "")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    store = _store(args)
+    report = store.verify(repair=args.repair)
+    legacy = f" ({report.unchecked} from before checksums: parsed only)" if report.unchecked else ""
+    print(f"{store.base}: {report.records} good records{legacy}, {len(report.damaged)} damaged, "
+          f"{len(report.stray_temp_files)} temporary files")
+    for d in report.damaged[:SHOW_DAMAGED]:
+        print(f"  damaged: {d.path} ({d.reason})")
+    if len(report.damaged) > SHOW_DAMAGED:
+        print(f"  ... and {len(report.damaged) - SHOW_DAMAGED} more")
+    if args.repair:
+        if report.quarantined:
+            print(f"moved {len(report.quarantined)} damaged records to {store.quarantine_dir}; "
+                  "the next run produces them again")
+        if report.removed_temp_files:
+            print(f"removed {report.removed_temp_files} temporary files left by killed writers")
+        young = len(report.stray_temp_files) - report.removed_temp_files
+        if young:
+            print(f"kept {young} temporary files younger than an hour (a running writer may own them)")
+    elif report.damaged:
+        print(f"repair: kodcode store verify --repair --root {store.root} --namespace {store.namespace} "
+              f"(moves them to {store.quarantine_dir}; the next run produces them again)")
+    if not report.clean:
+        if args.repair:
+            print(f"kodcode store verify: {len(report.damaged) - len(report.quarantined)} damaged records could "
+                  f"not be moved to {store.quarantine_dir}; check its permissions", file=sys.stderr)
+        return 1
     return 0

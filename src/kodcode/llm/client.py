@@ -1,22 +1,21 @@
 """Serve a batch of requests: store hits first, the backend for the rest.
 
 Every successful response is written to the content-addressed store the moment it
-arrives, keyed by the request alone, so reruns, crashes and changed downstream rules
-never pay for it again, whatever backend produced it.
+arrives (``store_runner.StoreRunner``), keyed by the request alone, so reruns, crashes
+and changed downstream rules never pay for it again, whatever backend produced it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import logging
-import queue
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 from ..store import ContentStore
+from ..store_runner import StoreRunner
 from .backends import Backend, BackendFatalError
 from .request import Request, Response
 
@@ -64,45 +63,6 @@ def _store_record(req: Request, resp: Response, backend: str) -> dict[str, Any]:
     }
 
 
-class StoreWriter:
-    """Writes store records on one background thread, in arrival order.
-
-    Creating a file costs a few tenths of a millisecond on a local disk and a network
-    round trip on NFS; done on the request path it would stall the event loop that is
-    reading other responses. ``close`` waits until every record handed over is written
-    (also when the run stops with an error) and re-raises the first write error.
-    """
-
-    def __init__(self, store: ContentStore) -> None:
-        self.store = store
-        self.error: BaseException | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._drain, name="store-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, key: str, record: dict[str, Any]) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put((key, record))
-
-    def _drain(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            try:
-                self.store.put(*item)
-            except BaseException as exc:  # noqa: BLE001 - reported by put/close
-                if self.error is None:
-                    self.error = exc
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 def run_requests(
     requests: Sequence[Request],
     backend: Backend | None,
@@ -115,39 +75,29 @@ def run_requests(
 
     ``backend`` may be None when everything is expected to be in the store; a miss then
     raises. Raises ``BackendFatalError`` when more than ``max_failure_share`` of the
-    requests failed, after storing every success. With ``background_writes`` each
-    success is handed to a writer thread as it arrives and written within moments;
-    the call returns (or raises) only after all of them are on disk.
+    requests failed, after storing every success, and ``StoreError`` when the store cannot
+    take them. With ``background_writes`` each success is handed to a writer thread as it
+    arrives and written within moments; the call returns (or raises) only after all of
+    them are on disk.
     """
     started = time.perf_counter()
     stats = GenerationStats(requests=len(requests))
-    results: dict[str, Response] = {}
-    misses: list[Request] = []
-    seen: set[str] = set()
-    for req in requests:
-        key = req.key
-        if key in seen:
-            continue
-        seen.add(key)
-        rec = store.get(key)
-        if rec is not None:
-            results[key] = Response(**rec["response"])
-            stats.cache_hits += 1
-        else:
-            misses.append(req)
+    name = backend.name if backend is not None else "-"
+    runner: StoreRunner[Request, Response] = StoreRunner(
+        store, key_of=lambda req: req.key, load=lambda rec: Response(**rec["response"]),
+        save=lambda req, resp: _store_record(req, resp, name) if resp.ok else None,
+        background_writes=background_writes)
+    batch = runner.lookup(requests)
+    stats.cache_hits = batch.hits
 
-    if misses:
+    if batch.misses:
         if backend is None:
-            raise BackendFatalError(f"{len(misses)} requests are not in the store and no backend was given")
-        bar = _progress_bar(len(misses), enabled=progress)
+            raise BackendFatalError(f"{len(batch.misses)} requests are not in the store and no backend was given")
+        bar = _progress_bar(len(batch.misses), enabled=progress)
         retries_before = int(getattr(backend, "retries", 0))
-        writer = StoreWriter(store) if background_writes else store
 
-        def on_result(req: Request, resp: Response) -> None:
-            key = req.key
-            results[key] = resp
+        def on_result(req: Request, resp: Response) -> None:  # after it is stored
             if resp.ok:
-                writer.put(key, _store_record(req, resp, backend.name))
                 stats.generated += 1
                 stats.prompt_tokens += int(resp.usage.get("prompt_tokens", 0))
                 stats.completion_tokens += int(resp.usage.get("completion_tokens", 0))
@@ -157,22 +107,18 @@ def run_requests(
             bar.update(1)
 
         try:
-            backend.generate(misses, on_result)
+            runner.run(batch, backend.generate, on_result)
         except BaseException:
             bar.close()
-            if isinstance(writer, StoreWriter):
-                writer.close()
             stats.retries = int(getattr(backend, "retries", 0)) - retries_before
             _report(stats, started, progress, prefix="stopped after ")
             raise
         bar.close()
-        if isinstance(writer, StoreWriter):
-            writer.close()
         stats.retries = int(getattr(backend, "retries", 0)) - retries_before
 
     out = []
-    for req in requests:
-        resp = results.get(req.key)
+    for key in batch.keys:
+        resp = batch.results.get(key)
         if resp is None:  # a backend that skipped a request counts it as failed
             resp = Response(text=None, error="backend returned no result")
             stats.failures += 1

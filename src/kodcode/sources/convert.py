@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from ..hashing import derive_seed
+from ..seeds import Malformed
 from .github import matches
 
 
@@ -25,6 +26,7 @@ class Tally:
 
     read: int = 0
     dropped: Counter = field(default_factory=Counter)
+    malformed: list[Malformed] = field(default_factory=list)  # lines and files dropped as unreadable, to name them
 
 
 # Where a LeetCode statement's examples begin; constraints and follow-ups come after them,
@@ -75,9 +77,10 @@ def decode_text(data: bytes) -> str:
 
 
 def _wanted_texts(files: Iterable[tuple[str, bytes]], include: list[str], exclude: list[str],
-                  tally: Tally) -> Iterator[tuple[str, str]]:
+                  tally: Tally, tree: str = "") -> Iterator[tuple[str, str]]:
     """(path, text) of every file matching ``include`` and no ``exclude`` pattern, in sorted
-    path order; excluded and undecodable files are counted in ``tally``."""
+    path order; excluded and undecodable files are counted in ``tally`` (the latter named as
+    ``<tree>/<path>``)."""
     for path, data in sorted(files):
         if not matches(path, include):
             continue
@@ -90,15 +93,16 @@ def _wanted_texts(files: Iterable[tuple[str, bytes]], include: list[str], exclud
             yield path, decode_text(data)
         except UnicodeDecodeError:
             tally.dropped["not UTF-8"] += 1
+            tally.malformed.append(Malformed(f"{tree}/{path}" if tree else path, None, "not UTF-8"))
 
 
 def snippet_seeds(files: Iterable[tuple[str, bytes]], include: list[str], exclude: list[str],
-                  tally: Tally) -> list[dict[str, Any]]:
+                  tally: Tally, tree: str = "") -> list[dict[str, Any]]:
     """``{id, category, file_name, codes}`` from a source tree: every file matching ``include``
     and no ``exclude`` pattern; ``category`` = parent folder, ``file_name`` = name without its
     extension, ``codes`` = text. Ids are 0, 1, ... in sorted path order."""
     out = []
-    for path, text in _wanted_texts(files, include, exclude, tally):
+    for path, text in _wanted_texts(files, include, exclude, tally, tree):
         parts = path.split("/")
         name = parts[-1]
         out.append({"id": len(out), "category": parts[-2] if len(parts) > 1 else "",
@@ -149,14 +153,14 @@ def split_document(text: str, max_chars: int) -> list[str]:
 
 def doc_seeds(name: str, files: Iterable[tuple[str, bytes]], docs_dirs: tuple[str, ...] | list[str],
               include: list[str], exclude: list[str], max_chars: int, min_chars: int,
-              tally: Tally) -> list[dict[str, Any]]:
+              tally: Tally, tree: str = "") -> list[dict[str, Any]]:
     """``{id, doc, source_name}`` from documentation sources (rst, txt, notebooks) under
     ``docs_dirs``: each file as text, split into pieces of at most ``max_chars``; pieces shorter
     than ``min_chars`` are dropped. id = ``<name>/<path>`` (``#<k>`` when split), so ids sort by path."""
     out = []
     prefixes = tuple(d.strip("/") + "/" for d in docs_dirs)
     in_docs = ((path, data) for path, data in files if path.startswith(prefixes))
-    for path, text in _wanted_texts(in_docs, include, exclude, tally):
+    for path, text in _wanted_texts(in_docs, include, exclude, tally, tree):
         if path.endswith(".ipynb"):
             try:
                 text = notebook_text(text)

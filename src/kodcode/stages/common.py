@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from ..hashing import derive_seed, shard_of
 from ..jsonl import read_jsonl, write_json, write_jsonl
 from ..llm.request import Request
+from ..seeds import LISTED, SHOWN, over_limit_reason
 
 log = logging.getLogger("kodcode")
+
+# llm.max_prompt_chars when the config does not set it: far above any KodCode prompt (a few
+# thousand characters), far below what a damaged seed can make
+DEFAULT_MAX_PROMPT_CHARS = 200_000
 
 
 def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any], global_seed: int,
@@ -30,6 +36,42 @@ def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any
         seed=derive_seed(global_seed, stage, item_id, sample),
         stop_token_ids=tuple(stop_token_ids),
     )
+
+
+def prompt_chars(req: Request) -> int:
+    """What a request sends to the model, in characters: its raw prompt or its messages."""
+    return len(req.prompt or "") + sum(len(text or "") for _, text in req.messages or ())
+
+
+@dataclass
+class PromptLimit:
+    """``llm.max_prompt_chars``: a request whose prompt is longer is dropped and counted, never
+    sent (a damaged or oversized seed must not become a large paid request)."""
+
+    max_chars: int = DEFAULT_MAX_PROMPT_CHARS
+    dropped: list[str] = field(default_factory=list)  # item ids
+
+    def admits(self, *reqs: Request) -> bool:
+        """True when every request of one item is within the limit; else the item is dropped."""
+        if all(prompt_chars(r) <= self.max_chars for r in reqs):
+            return True
+        self.dropped.append(reqs[0].item_id)
+        return False
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for the stats sidecar: ``dropped`` by reason and the first item ids."""
+        if not self.dropped:
+            return {"dropped": {}}
+        return {"dropped": {over_limit_reason(self.max_chars): len(self.dropped)}, "over_limit": self.dropped[:LISTED]}
+
+    def note(self, what: str, total: int, stats: str) -> str | None:
+        """The console line when something was dropped, e.g. ``Leetcode question prompts: ...``."""
+        if not self.dropped:
+            return None
+        more = ", ..." if len(self.dropped) > SHOWN else ""
+        return (f"{what}: {len(self.dropped)} of {total} dropped as longer than llm.max_prompt_chars "
+                f"({self.max_chars} characters; {', '.join(self.dropped[:SHOWN])}{more}), never sent to a model: "
+                f"see {stats}")
 
 
 def write_sharded_requests(rows: Iterable[tuple[Request, dict[str, Any]]], out_paths: Sequence[str]) -> list[int]:

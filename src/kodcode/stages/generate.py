@@ -8,6 +8,7 @@ from ..jsonl import read_jsonl, write_jsonl
 from ..llm.backends import LazyBackend
 from ..llm.client import response_store, run_requests
 from ..llm.request import Request
+from ..store import exit_on_store_error
 from .common import log, write_stats
 
 
@@ -18,8 +19,9 @@ def generate(stage: str, subset: str, requests_file: str, out_responses: str, ou
     store = response_store(store_root)
     backend = LazyBackend(llm_cfg)
     try:
-        responses, stats = run_requests(requests, backend, store,
-                                        max_failure_share=float(llm_cfg.get("max_failure_share", 0.05)))
+        with exit_on_store_error():  # a vanished or full store: one line, not a traceback
+            responses, stats = run_requests(requests, backend, store,
+                                            max_failure_share=float(llm_cfg.get("max_failure_share", 0.05)))
     finally:
         backend.close()
     out = []

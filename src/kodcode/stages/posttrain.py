@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any
 
 from ..jsonl import read_jsonl, write_jsonl
 from ..parse import ParseError, parse_completion, parse_reasoning_answer, executable_tests

@@ -9,31 +9,37 @@ from typing import Any, Sequence
 from ..extract import ExtractionDrop, extract_question, prefill_question
 from ..hashing import derive_seed
 from ..jsonl import read_jsonl, write_jsonl
+from ..sources.errors import InputError
 from ..subsets import spec
 from ..templates import format_examples, render
-from .common import make_request, read_many, write_sharded_requests, write_stats
+from .common import DEFAULT_MAX_PROMPT_CHARS, PromptLimit, make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "questions"
 
 
 def _seed_groups(subset: str, seeds: list[dict[str, Any]], per_prompt: int, n_prompts: int | None,
-                 global_seed: int) -> list[list[dict[str, Any]]]:
+                 global_seed: int, seeds_file: str = "seeds") -> list[list[dict[str, Any]]]:
     if per_prompt == 1:
         return [[s] for s in seeds[: n_prompts or len(seeds)]]
     if len(seeds) < per_prompt:
-        raise ValueError(f"{subset}: {per_prompt} seeds per prompt, but only {len(seeds)} valid seeds")
+        raise InputError(f"questions.{subset}.seeds_per_prompt: {per_prompt} seeds per prompt, but {seeds_file} "
+                         f"holds only {len(seeds)} valid seed{'' if len(seeds) == 1 else 's'}; give more seeds "
+                         "or lower seeds_per_prompt")
     n = n_prompts or len(seeds) // per_prompt
     # each prompt draws its own seeds with an RNG seeded from the prompt's index
     return [random.Random(derive_seed(global_seed, subset, "seed-group", i)).sample(seeds, per_prompt) for i in range(n)]
 
 
 def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], out_stats: str,
-                      params: dict[str, Any]) -> None:
-    """One request per question prompt; ``params`` = subset, model and prefill config + seed."""
+                      params: dict[str, Any]) -> list[str]:
+    """One request per question prompt; ``params`` = subset, model and prefill config + seed, and
+    ``max_prompt_chars`` (llm.max_prompt_chars): a longer prompt is dropped and counted, never sent.
+    Returns the console notes (prompts dropped)."""
     sp = spec(subset)
     model = params["model"]
     seed = int(params["seed"])
-    rows = []
+    limit = PromptLimit(int(params.get("max_prompt_chars") or DEFAULT_MAX_PROMPT_CHARS))
+    rows, built = [], 0
     if sp.mode == "prefill":
         from ..llm.magpie import prefill_prompt, stop_strings, stop_token_ids
 
@@ -46,26 +52,35 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
             stop = stop_strings(pf["family"], early_stop=bool(pf.get("first_line_only", True)))
             req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=stop,
                                stop_token_ids=stop_token_ids(pf["family"]))
-            rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [], "mode": "prefill",
-                               "opening": opening}))
+            built += 1
+            if limit.admits(req):
+                rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [], "mode": "prefill",
+                                   "opening": opening}))
     elif sp.mode in ("questions", "snippet", "docs"):
         seeds = read_jsonl(seeds_file)
         template = params["template"]
         cfg = params["subset"]
         per_prompt = int(cfg.get("seeds_per_prompt", sp.seeds_per_prompt))
-        groups = _seed_groups(subset, seeds, per_prompt, cfg.get("n_prompts"), seed)
+        groups = _seed_groups(subset, seeds, per_prompt, cfg.get("n_prompts"), seed, seeds_file)
         for i, group in enumerate(groups):
             item = f"{subset}_{i:08d}"
             texts = [g[sp.seed_field] for g in group]
             # seed questions are always shown numbered, one or several; code and docs as they are
             examples = format_examples(texts) if sp.mode == "questions" else texts[0].strip()
             req = make_request(STAGE, item, 0, model, seed, user=render(template, examples=examples))
-            rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [str(g["id"]) for g in group],
-                               "mode": sp.mode}))
+            built += 1
+            if limit.admits(req):
+                rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i,
+                                   "seed_ids": [str(g["id"]) for g in group], "mode": sp.mode}))
     else:
         raise ValueError(f"{subset}: mode {sp.mode!r} makes no question prompts (Filter is tagged: stages.tagging)")
+    if built and not rows:
+        raise InputError(f"llm.max_prompt_chars: every one of the {built} {subset} question prompts is longer than "
+                         f"{limit.max_chars} characters; raise the limit or shorten the seeds in {seeds_file}")
     counts = write_sharded_requests(rows, out_paths)
-    write_stats(out_stats, "question_requests", subset=subset, prompts=len(rows), per_shard=counts)
+    write_stats(out_stats, "question_requests", subset=subset, prompts=len(rows), per_shard=counts, **limit.stats())
+    note = limit.note(f"{subset} question prompts", built, out_stats)
+    return [note] if note else []
 
 
 def extract_questions(subset: str, response_paths: Sequence[str], out_questions: str, out_stats: str,

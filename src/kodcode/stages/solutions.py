@@ -9,7 +9,7 @@ from ..executor import Attempt, Limits, run_attempts
 from ..executor.service import NAMESPACE as VERDICTS
 from ..jsonl import read_jsonl, write_jsonl
 from ..parse import ParseError, parse_solution_and_tests, executable_tests
-from ..store import ContentStore
+from ..store import ContentStore, exit_on_store_error
 from ..templates import render
 from ..testinfo import test_info
 from ..verify import mean_pass_at_k, summarize
@@ -57,11 +57,12 @@ def execute(subset: str, stage: str, attempts_file: str, out_verdicts: str, out_
     rows = read_jsonl(attempts_file)
     runnable = [r for r in rows if not r.get("parse_error")]
     limits = Limits(**params.get("limits", {}))
-    results, counts = run_attempts(
-        [Attempt(r["attempt_id"], r["solution"], r["tests"], r.get("kind", "pytest")) for r in runnable],
-        limits=limits, engine=params.get("engine", "auto"), store=ContentStore(store_root, VERDICTS),
-        workers=int(params.get("workers", 2)), image=params.get("image"), preload=params.get("preload"),
-    )
+    with exit_on_store_error():  # a vanished or full store: one line, not a traceback
+        results, counts = run_attempts(
+            [Attempt(r["attempt_id"], r["solution"], r["tests"], r.get("kind", "pytest")) for r in runnable],
+            limits=limits, engine=params.get("engine", "auto"), store=ContentStore(store_root, VERDICTS),
+            workers=int(params.get("workers", 2)), image=params.get("image"), preload=params.get("preload"),
+        )
     by_id = {r["attempt_id"]: res for r, res in zip(runnable, results)}
     out, verdicts = [], Counter()
     for r in rows:

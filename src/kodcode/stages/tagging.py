@@ -7,10 +7,11 @@ from collections import Counter
 from typing import Any, Sequence
 
 from ..jsonl import read_jsonl, write_jsonl
+from ..sources.errors import InputError
 from ..tags import (CATEGORY_NAMES, DEFAULT_TAGGER, QUALITY_LEVELS, STOP, TAG_TASKS, TASK_CATEGORIES, KeepRule,
                     TagDrop, chat_format_for, label_list, parse_tag_answer, prefilled_chat_prompt)
 from ..templates import render
-from .common import make_request, read_many, write_sharded_requests, write_stats
+from .common import DEFAULT_MAX_PROMPT_CHARS, PromptLimit, make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "tags"
 
@@ -28,29 +29,40 @@ def tag_prompt(task: str, template: str, question: str) -> str:
 
 
 def tag_requests(subset: str, seeds_file: str, out_paths: Sequence[str], out_stats: str,
-                 params: dict[str, Any]) -> None:
+                 params: dict[str, Any]) -> list[str]:
     """Two requests per seed question (quality, category), raw prompts prefilled with ``{``.
 
     ``params``: ``model`` (models.tagger), ``seed``, ``templates`` ({task: text}),
-    ``chat_format`` (null: from the model id), ``n_prompts`` (null: every seed)."""
+    ``chat_format`` (null: from the model id), ``n_prompts`` (null: every seed),
+    ``max_prompt_chars`` (llm.max_prompt_chars: a question whose prompts are longer is dropped
+    and counted, never sent). Returns the console notes (questions dropped)."""
     model = dict(params.get("model") or {"model": DEFAULT_TAGGER, "temperature": 0.0, "max_tokens": 1024})
     fmt = chat_format_for(model["model"], params.get("chat_format"))
     seed = int(params["seed"])
     seeds = read_jsonl(seeds_file)
     n = params.get("n_prompts")
     seeds = seeds[: int(n)] if n else seeds
+    limit = PromptLimit(int(params.get("max_prompt_chars") or DEFAULT_MAX_PROMPT_CHARS))
     rows = []
     for i, s in enumerate(seeds):
-        for task, spec in TAG_TASKS.items():
+        pair = []
+        for task in TAG_TASKS:
             item = tag_item(subset, i, task)
             prompt = prefilled_chat_prompt(fmt, tag_prompt(task, params["templates"][task], s["question"]))
             req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=[STOP],
                                stop_token_ids=fmt.stop_token_ids)
-            rows.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [str(s["id"])], "mode": "filter",
+            pair.append((req, {"prompt_id": f"{i:08d}", "row_id": i, "seed_ids": [str(s["id"])], "mode": "filter",
                                "task": task}))
+        if limit.admits(*(req for req, _ in pair)):  # both tags or neither: one alone is never a kept question
+            rows += pair
+    if seeds and not rows:
+        raise InputError(f"llm.max_prompt_chars: every one of the {len(seeds)} {subset} tagging prompts is longer "
+                         f"than {limit.max_chars} characters; raise the limit or shorten the seeds in {seeds_file}")
     counts = write_sharded_requests(rows, out_paths)
     write_stats(out_stats, "tag_requests", subset=subset, questions=len(seeds), prompts=len(rows),
-                per_shard=counts, chat_format=fmt.name, model=model["model"])
+                per_shard=counts, chat_format=fmt.name, model=model["model"], **limit.stats())
+    note = limit.note(f"{subset} tagging prompts", len(seeds), out_stats)
+    return [note] if note else []
 
 
 def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], out_questions: str,
