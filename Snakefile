@@ -1,6 +1,7 @@
 # KodCode workflow: seeds -> questions -> solutions+tests (verified) -> style/SFT -> release.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
+from kodcode import config as _config
 from kodcode.snake import on_start
 
 min_version("9.0")
@@ -9,7 +10,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, schema="config/schema.yaml")
+report: "report/workflow.rst"
+
+
+# --config values typed as the schema wants them, then checked with defaults filled; every
+# problem is one line and the run stops before any job (kodcode.config)
+_checked = _config.check(config, workflow.config_settings.config, _config.load_schema(workflow.basedir))
+if _checked.problems:
+    _config.stop(_checked.problems)
+config.clear()
+config.update(_checked.config)  # in place: Snakemake holds this very dict
 
 
 include: "rules/common.smk"
@@ -21,7 +31,9 @@ include: "rules/solutions.smk"
 include: "rules/verify.smk"
 include: "rules/style.smk"
 include: "rules/sft.smk"
+include: "rules/decontam.smk"
 include: "rules/release.smk"
+include: "rules/paper.smk"
 
 
 onstart:
@@ -31,4 +43,5 @@ onstart:
 rule all:
     input:
         release_targets(),
+        paper_targets(),
     default_target: True

@@ -1,14 +1,31 @@
 # Shared definitions: subsets, shards, wildcard constraints and path helpers.
+from pathlib import Path
+
+import kodcode.decontam.benchmarks as _bench
 import kodcode.subsets as _subsets
 import kodcode.sources.spec as _sources
+from kodcode.config import stop as _stop
+from kodcode.sources.errors import SourceError as _SourceError
 from kodcode.templates import load_template
 
 SUBSETS = list(config["subsets"])
-for _s in SUBSETS:
-    if _s not in _subsets.IMPLEMENTED:
-        raise ValueError(f"subsets: {_s} is not implemented in this workflow version")
-    if _subsets.spec(_s).mode != "prefill":
-        _sources.configured_source(config, _s)  # one-line error naming sources.<Subset> if missing or wrong
+
+
+def _source_problems():
+    """One line per subset whose sources.<Subset> is missing or wrong, found before any job."""
+    for s in SUBSETS:
+        if s not in _subsets.IMPLEMENTED:
+            yield f"subsets: {s} is not implemented in this workflow version; remove it from subsets"
+        elif _subsets.spec(s).mode != "prefill":
+            try:
+                _sources.configured_source(config, s)
+            except _SourceError as exc:
+                yield str(exc)
+
+
+_problems = list(_source_problems())
+if _problems:
+    _stop(_problems)
 SHARDS = [f"{i:03d}" for i in range(config["shards"])]
 STORE = config["store"]
 GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # tags: Filter only
@@ -21,14 +38,16 @@ BACKEND = config["llm"]["backend"]
 # a subset's Step 1 (answers to deduplicated questions) is one job and each shard's Step 2+3
 # chain another (with one shard, the two are one job); with a real model the chain breaks at each `generate` (a vLLM engine is a
 # GPU job of its own, an API client runs on the submit host), so each stretch between two
-# model calls is a job. Bookkeeping: building seeds and question prompts, labelling, and
-# what reads every shard. Local runs ignore groups and localrules. (docs/cluster.md)
+# model calls is a job. Bookkeeping: building seeds and question prompts, labelling, what
+# reads every shard (release, paper figures), and the small shared benchmark index. Local runs ignore groups and localrules. (docs/cluster.md)
 CHAIN_STRETCHES = ("questions", "verify", "style", "label")
 
 
 localrules:
     all,
     fetch_source,
+    fetch_benchmark,
+    benchmark_index,
     seeds,
     question_requests,
     tag_requests,
@@ -36,22 +55,29 @@ localrules:
     pass_at_k,
     release_subset,
     release_card,
+    paper_fig2_pass_at_k,
+    paper_fig3_lengths,
+    paper_fig4_tsne,
+    paper_fig5_difficulty,
+    paper_fig7_dataflow,
+    paper_fig16_subsets,
+    paper_readme,
+
+
+def _chain_name(stretch, subset, shard):
+    if len(SHARDS) == 1:  # nothing to fan out: the subset is one job
+        name = f"subset-{subset}"
+    elif stretch == "questions":
+        name = f"questions-{subset}"
+    else:
+        name = f"shard-{subset}-{shard}"
+    return name if BACKEND == "replay" else f"{name}-{stretch}"
 
 
 def chain_group(stretch):
     """The job group of a rule in one stretch of a subset's or a shard's chain."""
     assert stretch in CHAIN_STRETCHES, stretch
-
-    def group(wc):
-        if len(SHARDS) == 1:  # nothing to fan out: the subset is one job
-            name = f"subset-{wc.subset}"
-        elif stretch == "questions":
-            name = f"questions-{wc.subset}"
-        else:
-            name = f"shard-{wc.subset}-{wc.shard}"
-        return name if BACKEND == "replay" else f"{name}-{stretch}"
-
-    return group
+    return lambda wc: _chain_name(stretch, wc.subset, getattr(wc, "shard", None))
 
 
 def generate_group(wc):
@@ -62,6 +88,12 @@ def generate_group(wc):
 
 def execute_group(wc):
     return chain_group("verify" if wc.exec_stage == "solutions" else "label")(wc)
+
+
+def subset_group(wc):
+    """A per-subset step after the shards (decontaminate): part of the subset's job when the
+    subset has one shard, else a job of its own."""
+    return _chain_name("label", wc.subset, SHARDS[0]) if len(SHARDS) == 1 else None
 
 
 wildcard_constraints:
@@ -128,3 +160,26 @@ def subset_stats(subset):
     ]
     files += [f"results/{s}/{p}_{shard}.stats.json" for p in per_shard for shard in SHARDS]
     return files
+
+
+# Benchmark decontamination (rules/decontam.smk): on when decontam.benchmarks lists any.
+BENCHMARKS = _bench.configured(config)
+DECONTAM_ON = bool(BENCHMARKS)
+DECONTAM_ACTION = (config.get("decontam") or {}).get("action", "drop")
+
+
+def decontam_files(subset, kind="report.jsonl"):
+    return [f"results/{subset}/decontam/{kind}"] if DECONTAM_ON else []
+
+
+def decontam_index(name):
+    base = f"results/decontam/benchmarks/{name}"
+    return {"problems": f"{base}.jsonl", "vectors": f"{base}.npy", "stats": f"{base}.stats.json"}
+
+
+def benchmark_inputs(wc):
+    """A benchmark's cache manifest, or every file of its local copy (editing one rebuilds)."""
+    b = BENCHMARKS[wc.benchmark]
+    if b.path:
+        return sorted(str(p) for p in Path(b.path).rglob("*") if p.is_file()) if Path(b.path).is_dir() else [b.path]
+    return [m for m in [_bench.manifest(config, b)] if m]

@@ -41,6 +41,7 @@ def _schema(columns: Sequence[str], trial_names: Sequence[str]):
         "r1_pass_sequence": pa.list_(pa.int64()), "r1_pass_trial_num": pa.int64(), "r1_correctness": s,
         "r1_solution": s,
         "conversations": pa.list_(pa.struct([("from", s), ("value", s)])),
+        "contaminated": pa.bool_(),  # decontam.action: flag
     }
     return pa.schema([(c, types[c]) for c in columns])
 
@@ -71,9 +72,25 @@ def write_parquet(records: list[dict[str, Any]], columns: Sequence[str], path: s
 
 def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Sequence[str], out_v1: str,
                    out_sft: str, params: dict[str, Any]) -> None:
+    """One subset's two parquet files. With ``decontam_report`` in ``params``, questions the report
+    marks contaminated are dropped (``decontam_action: drop``) or kept with a ``contaminated``
+    column (``flag``)."""
     trial_names = [f"trial_{params['trial_tag']}_{k}" for k in range(int(params["attempts"]))]
-    n1 = write_parquet(read_many(triplet_files), V1_COLUMNS, out_v1, params["version"], trial_names)
-    n2 = write_parquet(read_many(labeled_files), SFT_COLUMNS, out_sft, params["version"], trial_names)
+    triplets, labeled = read_many(triplet_files), read_many(labeled_files)
+    v1_cols, sft_cols = V1_COLUMNS, SFT_COLUMNS
+    if params.get("decontam_report"):
+        from ..decontam.stage import apply, read_report
+        from ..sources.build import one_line_errors
+
+        action = params.get("decontam_action", "drop")
+        with one_line_errors():
+            report = read_report(params["decontam_report"])
+            triplets = apply(triplets, report, action, params["decontam_report"])
+            labeled = apply(labeled, report, action, params["decontam_report"])
+        if action == "flag":
+            v1_cols, sft_cols = V1_COLUMNS + ["contaminated"], SFT_COLUMNS + ["contaminated"]
+    n1 = write_parquet(triplets, v1_cols, out_v1, params["version"], trial_names)
+    n2 = write_parquet(labeled, sft_cols, out_sft, params["version"], trial_names)
     if n1 == 0:
         raise RuntimeError(f"{subset}: no verified question survived; the release would be empty "
                            f"(see results/{subset}/*/*.stats.json for where records were dropped)")
@@ -108,11 +125,12 @@ def _sum_stats(files: Sequence[str]) -> dict[str, dict[str, Any]]:
 # `question_responses` count its tagging requests and answers, `tagged` the questions whose two
 # answers both parsed, `tag_unparseable` / `tag_rule_drops` why the others went, `extracted` the
 # questions kept (0 and "0" in the tagging columns for the other subsets).
-FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "question_responses", "tagged", "tag_unparseable",
+FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "prompt_drops", "question_responses", "tagged", "tag_unparseable",
                 "tag_rule_drops", "extracted", "extract_drops",
                 "after_dedup", "dedup_drops", "attempts", "unparseable", "verified", "no_pass_drops", "easy",
-                "medium", "hard", "complete", "style_drops", "sft_rows", "r1_correct", "llm_requests",
-                "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens", "completion_tokens"]
+                "medium", "hard", "complete", "style_drops", "contaminated", "contaminated_by", "sft_rows",
+                "r1_correct", "llm_requests", "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens",
+                "completion_tokens"]
 
 
 def _fmt(d: dict[str, int] | None) -> str:
@@ -127,6 +145,9 @@ def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "seeds": s["seeds"].get("kept", 0),
         "seed_drops": _fmt(s["seeds"].get("dropped")),
         "prompts": s.get("question_requests", {}).get("prompts", 0) + s.get("tag_requests", {}).get("prompts", 0),
+        # prompts longer than llm.max_prompt_chars: built, never sent
+        "prompt_drops": _fmt({**s.get("question_requests", {}).get("dropped", {}),
+                              **s.get("tag_requests", {}).get("dropped", {})}),
         "question_responses": s["extract"].get("responses", 0),
         "tagged": s["extract"].get("tagged", 0),
         "tag_unparseable": _fmt(s["extract"].get("unparseable")),
@@ -142,6 +163,10 @@ def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
         **{d: s["verify"].get("difficulty", {}).get(d, 0) for d in ("easy", "medium", "hard")},
         "complete": s["triplets"].get("complete", 0),
         "style_drops": _fmt(s["triplets"].get("dropped")),
+        # rows (both styles of each contaminated question) dropped or flagged; rows at or above
+        # the threshold by the benchmark they match
+        "contaminated": s.get("decontam", {}).get("contaminated", 0),
+        "contaminated_by": _fmt(s.get("decontam", {}).get("matched")),
         "sft_rows": s["sft_label"].get("rows", 0),
         "r1_correct": s["sft_label"].get("r1_correct", {}).get("True", 0),
         "llm_requests": g("requests"), "llm_cache_hits": g("cache_hits"), "llm_generated": g("generated"),
@@ -173,12 +198,32 @@ def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass
                                 "store_keys": stores})
     release_dir = Path(out_card).parent
     rel = lambda p: Path(p).relative_to(release_dir).as_posix()  # noqa: E731
+    # rows as released (after decontamination), read from the parquet footers
+    counts = {s: (_num_rows(v1_files[s]), _num_rows(sft_files[s])) for s in subsets}
     Path(out_card).write_text(_card(subsets, flows, passk, {s: rel(v1_files[s]) for s in subsets},
-                                    {s: rel(sft_files[s]) for s in subsets}, config, config_hash),
+                                    {s: rel(sft_files[s]) for s in subsets}, config, config_hash, counts),
                               encoding="utf-8")
 
 
-def _card(subsets, flows, passk, v1, sft, config, config_hash) -> str:
+def _num_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _decontam_line(config: dict[str, Any], flows: list[dict[str, Any]]) -> list[str]:
+    d = config.get("decontam") or {}
+    names = [b if isinstance(b, str) else b.get("name") for b in d.get("benchmarks") or []]
+    if not names:
+        return ["- Benchmark decontamination: off."]
+    verb = "dropped" if d.get("action", "drop") == "drop" else "kept with `contaminated` = true"
+    total = sum(int(f["contaminated"]) for f in flows)
+    return [f"- Benchmark decontamination against {', '.join(names)} (same model): a question with either style at"
+            f" cosine similarity {d.get('threshold', 0.95)} or more to a benchmark prompt is {verb} (both rows);"
+            f" {total} rows here (`contaminated` in `dataflow.tsv`, matches in `<subset>/decontam/report.jsonl`)."]
+
+
+def _card(subsets, flows, passk, v1, sft, config, config_hash, counts) -> str:
     ks = sorted({k for p in passk.values() for k in p if k.startswith("pass@")}, key=lambda k: int(k[5:]))
     front = ["---", "license: cc-by-nc-4.0", "task_categories:", "- text-generation", "tags:", "- code",
              "- synthetic", "configs:"]
@@ -204,7 +249,7 @@ def _card(subsets, flows, passk, v1, sft, config, config_hash) -> str:
             "|---|---|---|---|---|---|" + "---|" * len(ks)]
     for f in flows:
         s = f["subset"]
-        out.append(f"| {s} | {f['verified'] + f['complete']} | {f['sft_rows']} | {f['easy']} | {f['medium']} | "
+        out.append(f"| {s} | {counts[s][0]} | {counts[s][1]} | {f['easy']} | {f['medium']} | "
                    f"{f['hard']} | " + " | ".join(f"{passk[s].get(k, float('nan')):.3f}" for k in ks) + " |")
     out += [
         "", "## Files", "",
@@ -219,14 +264,16 @@ def _card(subsets, flows, passk, v1, sft, config, config_hash) -> str:
         " (easy >= 2/3, hard < 1/3, else medium); the chosen trial passes with the highest line coverage.",
         f"- Semantic dedup: `{config.get('dedup', {}).get('model')}`, cosine similarity threshold"
         f" {config.get('dedup', {}).get('threshold')}.",
+        *_decontam_line(config, flows),
         f"- SFT answers per question: {config.get('sft', {}).get('samples')} from"
         f" `{config.get('models', {}).get('reasoning', {}).get('model')}`; the code after `</think>` is run"
         " against the triplet's tests (`r1_correctness`).",
         "", "## Data flow", "",
-        "| subset | extracted | after dedup | verified | dropped (no pass) | complete | SFT rows | LLM requests |",
-        "|---|---|---|---|---|---|---|---|",
+        "| subset | extracted | after dedup | verified | dropped (no pass) | complete | contaminated | SFT rows |"
+        " LLM requests |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in flows:
         out.append(f"| {f['subset']} | {f['extracted']} | {f['after_dedup']} | {f['verified']} | {f['no_pass_drops']} |"
-                   f" {f['complete']} | {f['sft_rows']} | {f['llm_requests']} |")
+                   f" {f['complete']} | {f['contaminated']} | {f['sft_rows']} | {f['llm_requests']} |")
     return "\n".join(out) + "\n"

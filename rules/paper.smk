@@ -1,0 +1,144 @@
+# The paper's figures and tables (arXiv 2503.02951) from this run: results/paper/, each as
+# PNG + PDF (figure), TSV (the numbers plotted) and JSON (summary: paper value vs this run).
+# Code: src/kodcode/paper/; what each item is and how it compares: paper/README.md.
+from kodcode.paper.targets import ITEMS as PAPER_ITEMS, OUT_DIR as PAPER_DIR
+from kodcode.paper.targets import paper_outputs, paper_targets
+
+PAPER_CFG = config.get("paper", {})
+PAPER_DEMO = bool(config.get("demo", False))
+PAPER_BASELINES = dict(sorted(PAPER_CFG.get("baselines", {}).items()))  # name -> questions file
+
+
+rule paper_fig2_pass_at_k:
+    input:
+        expand("results/{subset}/solutions/pass_at_k.json", subset=SUBSETS),
+    output:
+        **paper_outputs("paper_fig2_pass_at_k"),
+    params:
+        subsets=SUBSETS,
+        ks=PAPER_CFG.get("pass_at_k", [1, 5, 10]),
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig2_pass_at_k.log",
+    benchmark:
+        "benchmarks/paper/fig2_pass_at_k.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig2.py"
+
+
+rule paper_fig3_lengths:
+    input:
+        expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
+    output:
+        **paper_outputs("paper_fig3_lengths"),
+    params:
+        subsets=SUBSETS,
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig3_lengths.log",
+    benchmark:
+        "benchmarks/paper/fig3_lengths.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig3.py"
+
+
+rule paper_fig4_tsne:
+    input:
+        questions=expand("results/{subset}/questions/deduped.jsonl", subset=SUBSETS),
+        baselines=list(PAPER_BASELINES.values()),
+    output:
+        **paper_outputs("paper_fig4_tsne"),
+    params:
+        subsets=SUBSETS,
+        baselines=list(PAPER_BASELINES),
+        model=config["dedup"]["model"],
+        batch_size=config["dedup"].get("batch_size", 64),
+        seed=config["seed"],
+        max_per_group=PAPER_CFG.get("tsne_max_per_subset", 1000),
+        perplexity=PAPER_CFG.get("tsne_perplexity", 30),
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig4_tsne.log",
+    benchmark:
+        "benchmarks/paper/fig4_tsne.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig4.py"
+
+
+rule paper_fig5_difficulty:
+    input:
+        expand("results/{subset}/solutions/verdicts_{shard}.jsonl", subset=SUBSETS, shard=SHARDS),
+    output:
+        **paper_outputs("paper_fig5_difficulty"),
+    params:
+        verdicts={s: expand("results/{subset}/solutions/verdicts_{shard}.jsonl", subset=s, shard=SHARDS) for s in SUBSETS},
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig5_difficulty.log",
+    benchmark:
+        "benchmarks/paper/fig5_difficulty.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig5.py"
+
+
+rule paper_fig7_dataflow:
+    input:
+        "results/release/dataflow.tsv",
+    output:
+        **paper_outputs("paper_fig7_dataflow"),
+    params:
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig7_dataflow.log",
+    benchmark:
+        "benchmarks/paper/fig7_dataflow.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig7.py"
+
+
+rule paper_fig16_subsets:
+    input:
+        v1=expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
+        sft=expand("results/release/KodCode-V1-SFT-R1/{subset}.parquet", subset=SUBSETS),
+    output:
+        **paper_outputs("paper_fig16_subsets"),
+    params:
+        subsets=SUBSETS,
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig16_subsets.log",
+    benchmark:
+        "benchmarks/paper/fig16_subsets.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig16.py"
+
+
+rule paper_readme:
+    input:
+        [it.path("json") for it in PAPER_ITEMS],
+    output:
+        report(f"{PAPER_DIR}/README.md", caption="../report/paper_readme.rst", category="Paper"),
+    params:
+        rules=[it.rule for it in PAPER_ITEMS],
+        demo=PAPER_DEMO,
+        run_name=config.get("run_name", "run"),
+    log:
+        "logs/paper/readme.log",
+    benchmark:
+        "benchmarks/paper/readme.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_readme.py"
