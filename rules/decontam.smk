@@ -56,6 +56,10 @@ rule decontaminate:
     input:
         triplets=shards("results/{subset}/style/triplets_{shard}.jsonl"),
         index=[f for name in BENCHMARKS for f in decontam_index(name).values()],
+        # not read: the release waits for the SFT verdicts anyway, and checking after them
+        # keeps a one-shard subset's SLURM job one CPU wide (a job group asks for the CPUs of
+        # its widest step, and beside sft_requests this would be a second CPU)
+        after_sft=shards("results/{subset}/sft/verdicts_{shard}.jsonl"),
     output:
         report=report(
             "results/{subset}/decontam/report.jsonl",
