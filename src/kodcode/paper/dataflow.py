@@ -40,7 +40,9 @@ def flow_rows(path: str) -> list[dict[str, Any]]:
             "questions": _int(r, "extracted", path),
             "after_dedup": _int(r, "after_dedup", path),
             "verified": _int(r, "verified", path),
-            "released": _int(r, "verified", path) + _int(r, "complete", path),
+            # the rows in the release (after decontamination); older tables lack the column
+            "released": (_int(r, "v1_rows", path) if r.get("v1_rows") not in (None, "")
+                         else _int(r, "verified", path) + _int(r, "complete", path)),
             "no_pass_drops": _int(r, "no_pass_drops", path),
         })
     if not rows:

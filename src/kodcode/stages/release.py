@@ -128,7 +128,7 @@ def _sum_stats(files: Sequence[str]) -> dict[str, dict[str, Any]]:
 FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "prompt_drops", "question_responses", "tagged", "tag_unparseable",
                 "tag_rule_drops", "extracted", "extract_drops",
                 "after_dedup", "dedup_drops", "attempts", "unparseable", "verified", "no_pass_drops", "easy",
-                "medium", "hard", "complete", "style_drops", "contaminated", "contaminated_by", "sft_rows",
+                "medium", "hard", "complete", "style_drops", "contaminated", "contaminated_by", "v1_rows", "sft_rows",
                 "r1_correct", "llm_requests", "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens",
                 "completion_tokens"]
 
@@ -137,7 +137,9 @@ def _fmt(d: dict[str, int] | None) -> str:
     return "; ".join(f"{k}: {v}" for k, v in sorted((d or {}).items()) if v) or "0"
 
 
-def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def flow_row(subset: str, s: dict[str, dict[str, Any]], released: tuple[int, int] | None = None) -> dict[str, Any]:
+    """One subset's row of dataflow.tsv from its summed stats; ``released``: the V1 and SFT
+    rows in the parquet files (after decontamination), else the labelled SFT rows and 0."""
     gen = [v for k, v in s.items() if k.startswith("generate_")]
     g = lambda key: sum(int(x.get(key, 0)) for x in gen)  # noqa: E731
     return {
@@ -167,7 +169,8 @@ def flow_row(subset: str, s: dict[str, dict[str, Any]]) -> dict[str, Any]:
         # the threshold by the benchmark they match
         "contaminated": s.get("decontam", {}).get("contaminated", 0),
         "contaminated_by": _fmt(s.get("decontam", {}).get("matched")),
-        "sft_rows": s["sft_label"].get("rows", 0),
+        "v1_rows": released[0] if released else 0,
+        "sft_rows": released[1] if released else s["sft_label"].get("rows", 0),
         "r1_correct": s["sft_label"].get("r1_correct", {}).get("True", 0),
         "llm_requests": g("requests"), "llm_cache_hits": g("cache_hits"), "llm_generated": g("generated"),
         "llm_failures": g("failures"), "prompt_tokens": g("prompt_tokens"), "completion_tokens": g("completion_tokens"),
@@ -188,7 +191,9 @@ def package_versions() -> dict[str, str]:
 def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass_at_k_files: dict[str, str],
                  v1_files: dict[str, str], sft_files: dict[str, str], out_card: str, out_flow: str,
                  out_provenance: str, config: dict[str, Any], store_root: str) -> None:
-    flows = [flow_row(s, _sum_stats(stats_files[s])) for s in subsets]
+    # rows as released (after decontamination), read from the parquet footers
+    counts = {s: (_num_rows(v1_files[s]), _num_rows(sft_files[s])) for s in subsets}
+    flows = [flow_row(s, _sum_stats(stats_files[s]), released=counts[s]) for s in subsets]
     passk = {s: read_json(pass_at_k_files[s]) for s in subsets}
     lines = ["\t".join(FLOW_COLUMNS)] + ["\t".join(str(r[c]) for c in FLOW_COLUMNS) for r in flows]
     Path(out_flow).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -198,8 +203,6 @@ def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass
                                 "store_keys": stores})
     release_dir = Path(out_card).parent
     rel = lambda p: Path(p).relative_to(release_dir).as_posix()  # noqa: E731
-    # rows as released (after decontamination), read from the parquet footers
-    counts = {s: (_num_rows(v1_files[s]), _num_rows(sft_files[s])) for s in subsets}
     Path(out_card).write_text(_card(subsets, flows, passk, {s: rel(v1_files[s]) for s in subsets},
                                     {s: rel(sft_files[s]) for s in subsets}, config, config_hash, counts),
                               encoding="utf-8")
