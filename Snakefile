@@ -2,7 +2,7 @@
 from snakemake.utils import min_version
 
 from kodcode import config as _config
-from kodcode.snake import on_start
+from kodcode.snake import on_start, on_success
 
 min_version("9.0")
 
@@ -38,6 +38,10 @@ include: "rules/paper.smk"
 
 onstart:
     on_start(workflow)
+
+
+onsuccess:
+    on_success(workflow)
 
 
 rule all:

@@ -59,6 +59,7 @@ localrules:
     paper_fig3_lengths,
     paper_fig4_tsne,
     paper_fig5_difficulty,
+    paper_fig6_contamination,
     paper_fig7_dataflow,
     paper_fig16_subsets,
     paper_readme,
@@ -183,3 +184,9 @@ def benchmark_inputs(wc):
     if b.path:
         return sorted(str(p) for p in Path(b.path).rglob("*") if p.is_file()) if Path(b.path).is_dir() else [b.path]
     return [m for m in [_bench.manifest(config, b)] if m]
+
+
+def paper_targets(out_dir="results/paper"):
+    """What the paper figures add to the final target (see rules/paper.smk). Fig. 6 needs
+    decontamination on, the comparison with a published release needs paper.published."""
+    return _paper_targets(out_dir, compare=PAPER_PUBLISHED is not None, contamination=DECONTAM_ON)

@@ -1,12 +1,24 @@
 # The paper's figures and tables (arXiv 2503.02951) from this run: results/paper/, each as
 # PNG + PDF (figure), TSV (the numbers plotted) and JSON (summary: paper value vs this run).
 # Code: src/kodcode/paper/; what each item is and how it compares: paper/README.md.
-from kodcode.paper.targets import ITEMS as PAPER_ITEMS, OUT_DIR as PAPER_DIR
-from kodcode.paper.targets import paper_outputs, paper_targets
+from kodcode.paper.targets import OUT_DIR as PAPER_DIR, items as _paper_items
+from kodcode.paper.targets import compare_outputs, paper_outputs, paper_targets as _paper_targets
+from kodcode.paper.compare import published_files as _published_files, published_source as _published_source
+from kodcode.paper.files import PaperInputError as _PaperInputError
 
 PAPER_CFG = config.get("paper", {})
 PAPER_DEMO = bool(config.get("demo", False))
 PAPER_BASELINES = dict(sorted(PAPER_CFG.get("baselines", {}).items()))  # name -> questions file
+# paper.published: a KodCode-V1-layout folder, or hf:<owner>/<name>@<revision> fetched into the
+# download cache; null: no comparison (rule paper_compare is not defined)
+try:
+    PAPER_PUBLISHED = _published_source(PAPER_CFG.get("published"))
+    PAPER_PUBLISHED_FILES = _published_files(PAPER_PUBLISHED)  # a local folder's parquet files
+except _PaperInputError as _exc:
+    _stop([str(_exc)])
+
+
+PAPER_ITEMS = _paper_items(DECONTAM_ON)  # Fig. 6 with decontamination on
 
 
 rule paper_fig2_pass_at_k:
@@ -89,6 +101,25 @@ rule paper_fig5_difficulty:
         "../scripts/paper_fig5.py"
 
 
+rule paper_fig6_contamination:
+    input:
+        [f for s in SUBSETS for f in decontam_files(s)],
+    output:
+        **paper_outputs("paper_fig6_contamination"),
+    params:
+        reports={s: decontam_files(s)[0] for s in SUBSETS} if DECONTAM_ON else {},
+        threshold=config.get("decontam", {}).get("threshold", 0.95),
+        demo=PAPER_DEMO,
+    log:
+        "logs/paper/fig6_contamination.log",
+    benchmark:
+        "benchmarks/paper/fig6_contamination.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_fig6.py"
+
+
 rule paper_fig7_dataflow:
     input:
         "results/release/dataflow.tsv",
@@ -142,3 +173,52 @@ rule paper_readme:
         "../envs/workflow.yaml"
     script:
         "../scripts/paper_readme.py"
+
+
+if PAPER_PUBLISHED is not None:
+    if PAPER_PUBLISHED.unit is None:
+        PAPER_PUBLISHED_INPUT = {"published": PAPER_PUBLISHED_FILES}  # every file: editing one reruns
+    else:
+        PAPER_PUBLISHED_INPUT = {"manifest": _sources.manifest_path(config, PAPER_PUBLISHED.unit)}
+
+    # the same download code, cache and checks as the seed sources (docs/seeds.md); a unit that
+    # a seed source or benchmark already names is fetched by fetch_source / fetch_benchmark
+    if PAPER_PUBLISHED.unit is not None and PAPER_PUBLISHED.unit.key not in {*FETCH_UNITS, *BENCH_UNITS}:
+
+        rule paper_fetch_published:
+            output:
+                manifest=PAPER_PUBLISHED_INPUT["manifest"],
+            params:
+                unit=PAPER_PUBLISHED.unit.to_dict(),
+            log:
+                "logs/paper/fetch_published.log",
+            benchmark:
+                "benchmarks/paper/fetch_published.tsv"
+            conda:
+                "../envs/workflow.yaml"
+            script:
+                "../scripts/fetch_source.py"
+
+        localrules:
+            paper_fetch_published,
+
+    rule paper_compare:
+        input:
+            release=expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
+            **PAPER_PUBLISHED_INPUT,
+        output:
+            **compare_outputs(),
+        params:
+            labels={"run": "results/release/KodCode-V1", "published": PAPER_PUBLISHED.text},  # for the summary
+            demo=PAPER_DEMO,
+        log:
+            "logs/paper/compare.log",
+        benchmark:
+            "benchmarks/paper/compare.tsv"
+        conda:
+            "../envs/workflow.yaml"
+        script:
+            "../scripts/paper_compare.py"
+
+    localrules:
+        paper_compare,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import Iterator
 
 
@@ -105,3 +106,37 @@ def _stop(logger, problems: list[str]) -> None:
     for p in problems:
         logger.error(p)
     raise SystemExit(1)
+
+
+
+REPORT_HINT = "Report: snakemake --report report.zip (with this run's --configfile/--config)"
+
+
+def success_lines(root: str | Path = ".") -> list[str]:
+    """Where a finished run's main outputs are, relative to the working directory ``root``:
+    only paths that exist, so a run of a few targets names just what it made."""
+    root = Path(root)
+
+    def found(entries: tuple[tuple[str, str], ...], sep: str) -> str:
+        texts = [text for text, path in entries if (root / path).exists()]
+        return f" ({sep.join(texts)})" if texts else ""
+
+    lines = []
+    if (root / "results/release").is_dir():
+        lines.append("Release: results/release/" + found(
+            (("card: results/release/README.md", "results/release/README.md"),
+             ("data flow: results/release/dataflow.tsv", "results/release/dataflow.tsv")), ", "))
+    if (root / "results/paper").is_dir():
+        lines.append("Paper figures: results/paper/" + found(
+            (("README.md", "results/paper/README.md"),
+             ("beside the published release: compare.tsv", "results/paper/compare.tsv")), "; "))
+    return lines + [REPORT_HINT] if lines else []
+
+
+def on_success(workflow) -> None:
+    """The Snakefile's ``onsuccess:``: say where the release, its card and data flow, the paper
+    figures and the report are (Snakemake runs it in the workflow's working directory)."""
+    from snakemake.logging import logger
+
+    for line in success_lines(Path.cwd()):
+        logger.info(line)

@@ -159,7 +159,7 @@ def test_readme_sets_paper_values_beside_the_run(tmp_path):
     s16 = subsets.make_fig16(_v1(), str(tmp_path / "f16"), demo=True)
     text = readme.render_readme({"paper_fig2_pass_at_k": s2, "paper_fig16_subsets": s16}, demo=True, run_name="demo")
     assert "Demo data" in text and "`paper_fig16_subsets`" in text and "447K questions" in text
-    assert "pass@10 not computable" in text and "contamination count 94" in text
+    assert "pass@10 not computable" in text and "94 contaminated questions" in text
     assert value("tests_per_question").value == 7.52
 
 

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from . import paper_values
 from .files import load_json
-from .targets import ITEMS
+from .targets import CONTAMINATION, items
 
 
 def render_readme(summaries: Mapping[str, Mapping[str, Any]], demo: bool, run_name: str) -> str:
@@ -19,15 +19,16 @@ def render_readme(summaries: Mapping[str, Mapping[str, Any]], demo: bool, run_na
     out += ["Paper: KodCode, arXiv 2503.02951. \"not recorded\": the paper's value is not transcribed in",
             "`src/kodcode/paper/paper_values.py`.", "",
             "| paper item | rule | output | paper value | this run |", "|---|---|---|---|---|"]
-    for it in ITEMS:
+    for it in items(True):
         s = summaries.get(it.rule)
         if s is None:
             continue
         files = ", ".join(f"`{it.stem}.{e}`" for e in ("png", "pdf", "tsv"))
         out.append(f"| {it.item}: {s['what']} | `{it.rule}` | {files} | {s['paper']} | {s['run']} |")
-    out.append(f"| Decontamination | (none) | | {paper_values.text('contamination')} | "
-               "not computed by this workflow |")
-    notes = [n for it in ITEMS for n in summaries.get(it.rule, {}).get("notes", [])]
+    if CONTAMINATION.rule not in summaries:
+        out.append(f"| {CONTAMINATION.item}: contamination | (decontam.benchmarks is empty) | | "
+                   f"{paper_values.text('contamination')} | not computed in this run |")
+    notes = [n for it in items(True) for n in summaries.get(it.rule, {}).get("notes", [])]
     if notes:
         out += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     tok = summaries.get("paper_fig3_lengths", {}).get("tokenizer")

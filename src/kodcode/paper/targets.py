@@ -26,18 +26,46 @@ ITEMS = (
     Item("Fig. 7", "paper_fig7_dataflow", "fig7_dataflow"),
     Item("Fig. 16", "paper_fig16_subsets", "fig16_subsets"),
 )
+# Fig. 6 needs the decontamination reports: only with decontam.benchmarks set
+CONTAMINATION = Item("Fig. 6", "paper_fig6_contamination", "fig6_contamination")
+
+
+def items(contamination: bool) -> tuple[Item, ...]:
+    """The figures a run makes, in the paper's order."""
+    if not contamination:
+        return ITEMS
+    return tuple(sorted(ITEMS + (CONTAMINATION,), key=lambda it: int(it.item.split()[-1])))
 
 
 def item(rule: str) -> Item:
-    for i in ITEMS:
+    for i in items(True):
         if i.rule == rule:
             return i
     raise KeyError(f"paper: no figure rule named {rule!r}")
 
 
-def paper_targets(out_dir: str = OUT_DIR) -> list[str]:
-    """Every file the paper rules write (for ``rule all``)."""
-    return [it.path(ext, out_dir) for it in ITEMS for ext in EXTS] + [f"{out_dir}/README.md"]
+COMPARE_STEM = "compare"  # rule paper_compare: this run beside a published release (paper.published)
+
+
+def compare_targets(out_dir: str = OUT_DIR) -> list[str]:
+    return [f"{out_dir}/{COMPARE_STEM}.{ext}" for ext in EXTS]
+
+
+def compare_outputs(out_dir: str = OUT_DIR) -> dict:
+    """Rule paper_compare's named outputs, png/pdf/tsv marked for the report like the figures'."""
+    from snakemake.io import report
+
+    out = {ext: report(f"{out_dir}/{COMPARE_STEM}.{ext}", caption="../report/paper_compare.rst", category="Paper",
+                       subcategory="Comparison with the published release") for ext in ("png", "pdf", "tsv")}
+    out["json"] = f"{out_dir}/{COMPARE_STEM}.json"
+    return out
+
+
+def paper_targets(out_dir: str = OUT_DIR, compare: bool = False, contamination: bool = False) -> list[str]:
+    """Every file the paper rules write (for ``rule all``); ``compare``: with ``paper.published``
+    set; ``contamination``: with decontamination on (Fig. 6)."""
+    files = [it.path(ext, out_dir) for it in items(contamination) for ext in EXTS] + [f"{out_dir}/README.md"]
+    return files + (compare_targets(out_dir) if compare else [])
 
 
 def caption(it: Item) -> str:
