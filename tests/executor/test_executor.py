@@ -546,3 +546,15 @@ def test_bwrap_worker_living_under_tmp_still_starts(tmp_path, monkeypatch):
     finally:
         pool.close()
     assert res.verdict == "pass", res.reason
+
+
+def test_execution_shows_progress_with_rate_in_the_log(capsys, tmp_path):
+    """The execute job's log (its stderr) shows how far a batch is, its rate and ETA."""
+    attempts = [Attempt(f"p{i}", GOOD_SOLUTION, PASS_TESTS + f"# {i}\n") for i in range(3)]
+    run_attempts(attempts, Limits(timeout_s=10), engine="none", store=ContentStore(tmp_path, "verdicts"), workers=1,
+                 preload=())
+    err = capsys.readouterr().err
+    assert "execute: 100%" in err and "3/3" in err and "attempt/s" in err
+    run_attempts(attempts, Limits(timeout_s=10), engine="none", store=ContentStore(tmp_path, "verdicts"), workers=1,
+                 preload=())
+    assert "execute:" not in capsys.readouterr().err  # all stored: nothing to show

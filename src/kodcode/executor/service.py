@@ -19,6 +19,7 @@ import threading
 from typing import Callable, Sequence
 
 from ..hashing import content_hash
+from ..progress import progress_bar
 from ..store import ContentStore
 from ..store_runner import StoreRunner
 from . import engines
@@ -170,8 +171,14 @@ def run_attempts(
         def run(todo: list[Attempt], deliver: Callable[[Attempt, ExecResult], None]) -> None:
             execute(todo, limits, pool, on_result=lambda i, res: deliver(todo[i], res))
 
+        bar = progress_bar(len(batch.misses), "execute", "attempt")
+
         def logged(a: Attempt, res: ExecResult) -> None:
             log.info("executed %s: %s %s", a.attempt_id, res.verdict, res.reason)
+            bar.update(1)
 
-        runner.run(batch, run, on_result=logged)
+        try:
+            runner.run(batch, run, on_result=logged)
+        finally:
+            bar.close()
     return [batch.results[k] for k in batch.keys], counts

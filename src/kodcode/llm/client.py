@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from ..progress import progress_bar
 from ..store import ContentStore
 from ..store_runner import StoreRunner
 from .backends import Backend, BackendFatalError
@@ -93,7 +94,7 @@ def run_requests(
     if batch.misses:
         if backend is None:
             raise BackendFatalError(f"{len(batch.misses)} requests are not in the store and no backend was given")
-        bar = _progress_bar(len(batch.misses), enabled=progress)
+        bar = progress_bar(len(batch.misses), "generate", "req", enabled=progress)
         retries_before = int(getattr(backend, "retries", 0))
 
         def on_result(req: Request, resp: Response) -> None:  # after it is stored
@@ -139,20 +140,3 @@ def _report(stats: GenerationStats, started: float, progress: bool, prefix: str 
         print(line, file=sys.stderr, flush=True)
     else:
         log.info(line)
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    # mininterval keeps log files short while still showing rate and ETA
-    return tqdm(total=total, unit="req", mininterval=5.0, desc="generate")
