@@ -73,6 +73,7 @@ def on_start(workflow) -> None:
     from snakemake.logging import logger
 
     from kodcode import slurm
+    from kodcode.config import stop
 
     if workflow.local_exec:
         if "gpu" not in workflow.global_resources:
@@ -83,7 +84,7 @@ def on_start(workflow) -> None:
         return
     problem = slurm.preflight(getattr(workflow.executor_settings, "status_command", None))
     if problem:
-        _stop(logger, [problem])
+        stop([problem])
     requests, known = [], {}
     for job in workflow.dag.needrun_jobs():
         if job.is_local:
@@ -97,16 +98,8 @@ def on_start(workflow) -> None:
         known.setdefault(job.group or job.rule.name, []).append(slurm.RuleRequest(job.rule.name, cpus, mem))
     problems = slurm.check_requests(requests, slurm.parse_sinfo(slurm.sinfo()))
     if problems:
-        _stop(logger, problems)
+        stop(problems)
     slurm.Watchdog(os.getcwd(), report=logger.error, warn=logger.warning, known=known).start()
-
-
-def _stop(logger, problems: list[str]) -> None:
-    """End the run before any job, with one line per problem and no traceback."""
-    for p in problems:
-        logger.error(p)
-    raise SystemExit(1)
-
 
 
 REPORT_HINT = "Report: snakemake --report report.zip (with this run's --configfile/--config)"
