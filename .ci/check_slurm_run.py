@@ -15,10 +15,10 @@ import re
 import subprocess
 import sys
 
-LOCAL_RULES = {"all", "fetch_source", "fetch_benchmark", "benchmark_index", "seeds", "question_requests",
+LOCAL_RULES = {"all", "fetch_source", "benchmark_index", "seeds", "question_requests",
                "tag_requests", "sft_label", "pass_at_k", "release_subset", "release_card", "paper_fig2_pass_at_k",
                "paper_fig3_lengths", "paper_fig4_tsne", "paper_fig5_difficulty", "paper_fig6_contamination",
-               "paper_fig7_dataflow", "paper_compare", "paper_fetch_published",
+               "paper_fig7_dataflow", "paper_compare", "paper_baseline",
                "paper_fig16_subsets", "paper_readme"}
 
 

@@ -2,9 +2,12 @@
 from pathlib import Path
 
 import kodcode.decontam.benchmarks as _bench
+import kodcode.paper.baselines as _baselines
 import kodcode.subsets as _subsets
 import kodcode.sources.spec as _sources
 from kodcode.config import stop as _stop
+from kodcode.paper.compare import published_files as _published_files, published_source as _published_source
+from kodcode.paper.files import PaperInputError as _PaperInputError
 from kodcode.sources.errors import SourceError as _SourceError
 from kodcode.templates import load_template
 
@@ -46,7 +49,6 @@ CHAIN_STRETCHES = ("questions", "verify", "style", "label")
 localrules:
     all,
     fetch_source,
-    fetch_benchmark,
     benchmark_index,
     seeds,
     question_requests,
@@ -55,6 +57,7 @@ localrules:
     pass_at_k,
     release_subset,
     release_card,
+    paper_baseline,
     paper_fig2_pass_at_k,
     paper_fig3_lengths,
     paper_fig4_tsne,
@@ -184,6 +187,36 @@ def benchmark_inputs(wc):
     if b.path:
         return sorted(str(p) for p in Path(b.path).rglob("*") if p.is_file()) if Path(b.path).is_dir() else [b.path]
     return [m for m in [_bench.manifest(config, b)] if m]
+
+
+# The paper's figures (rules/paper.smk): Fig. 4's baseline sets, and paper.published, the
+# released KodCode-V1 (a local folder, or hf:<owner>/<name>@<revision>) that rule paper_compare
+# sets beside this run (null: no comparison).
+try:
+    BASELINES = _baselines.configured(config)
+    PAPER_PUBLISHED = _published_source((config.get("paper") or {}).get("published"))
+    PAPER_PUBLISHED_FILES = _published_files(PAPER_PUBLISHED)  # a local folder's parquet files
+except _PaperInputError as _exc:
+    _stop([str(_exc)])
+
+
+def baseline_inputs(wc):
+    """A baseline set's cache manifest, or every file of its local copy."""
+    b = BASELINES[wc.baseline]
+    return _baselines.local_files(b) or [_baselines.manifest(config, b)]
+
+
+# Everything fetch_source downloads into cache_dir (seed sources, benchmarks, the
+# baseline sets and the published release). A unit two of them name (the Package subset's seeds
+# and the Package-Instruct baseline) is one cache entry, fetched once.
+SEED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "prefill"]
+CACHE_DIR = _sources.cache_dir(config)
+DOWNLOADS = {
+    **{k: u for b in BASELINES.values() if (u := b.unit()) for k in [u.key]},
+    **({PAPER_PUBLISHED.unit.key: PAPER_PUBLISHED.unit} if PAPER_PUBLISHED and PAPER_PUBLISHED.unit else {}),
+    **_bench.fetch_units(BENCHMARKS),
+    **_sources.fetch_units(config, SEED_SUBSETS),  # last: a seed source's name is the one logged
+}
 
 
 def paper_targets(out_dir="results/paper"):

@@ -1,30 +1,11 @@
 # Benchmark decontamination (paper Sec. 3.4): every released row's nearest benchmark prompt by
-# embedding cosine similarity (the dedup model). benchmark_index embeds each benchmark once;
+# embedding cosine similarity (the dedup model). Hub benchmarks are downloaded by fetch_source
+# (rules/seeds.smk) into the seed sources' cache; benchmark_index embeds each benchmark once;
 # decontaminate checks one subset's final triplets (both styles); release_subset drops (or flags)
 # the questions at or above decontam.threshold. Off when decontam.benchmarks is empty or unset.
 from kodcode.decontam.loaders import humaneval_version
 
-# hf benchmarks not already fetched for a seed source (fetch_source serves those keys)
-BENCH_UNITS = {k: u for k, u in _bench.fetch_units(BENCHMARKS).items() if k not in FETCH_UNITS}
 DECONTAM_EMBED = {"model": config["dedup"]["model"], "batch_size": config["dedup"]["batch_size"]}
-
-
-# downloads need the network, which cluster compute nodes often lack
-rule fetch_benchmark:
-    output:
-        manifest=os.path.join(CACHE_DIR, "{key}", "manifest.json"),
-    params:
-        unit=lambda wc: BENCH_UNITS[wc.key].to_dict(),
-    wildcard_constraints:
-        key="|".join(re.escape(k) for k in sorted(BENCH_UNITS)) or "(?!)",
-    log:
-        "logs/sources/{key}.log",
-    benchmark:
-        "benchmarks/sources/{key}.tsv"
-    conda:
-        "../envs/workflow.yaml"
-    script:
-        "../scripts/fetch_source.py"
 
 
 rule benchmark_index:

@@ -3,20 +3,9 @@
 # Code: src/kodcode/paper/; what each item is and how it compares: paper/README.md.
 from kodcode.paper.targets import OUT_DIR as PAPER_DIR, items as _paper_items
 from kodcode.paper.targets import compare_outputs, paper_outputs, paper_targets as _paper_targets
-from kodcode.paper.compare import published_files as _published_files, published_source as _published_source
-from kodcode.paper.files import PaperInputError as _PaperInputError
 
 PAPER_CFG = config.get("paper", {})
 PAPER_DEMO = bool(config.get("demo", False))
-PAPER_BASELINES = dict(sorted(PAPER_CFG.get("baselines", {}).items()))  # name -> questions file
-# paper.published: a KodCode-V1-layout folder, or hf:<owner>/<name>@<revision> fetched into the
-# download cache; null: no comparison (rule paper_compare is not defined)
-try:
-    PAPER_PUBLISHED = _published_source(PAPER_CFG.get("published"))
-    PAPER_PUBLISHED_FILES = _published_files(PAPER_PUBLISHED)  # a local folder's parquet files
-except _PaperInputError as _exc:
-    _stop([str(_exc)])
-
 
 PAPER_ITEMS = _paper_items(DECONTAM_ON)  # Fig. 6 with decontamination on
 
@@ -58,15 +47,37 @@ rule paper_fig3_lengths:
         "../scripts/paper_fig3.py"
 
 
+# Fig. 4's baseline sets (paper.baselines; BASELINES in rules/common.smk), each sampled once
+rule paper_baseline:
+    input:
+        baseline_inputs,
+    output:
+        questions=f"{PAPER_DIR}/baselines/{{baseline}}.jsonl",
+        stats=f"{PAPER_DIR}/baselines/{{baseline}}.stats.json",
+    params:
+        spec=lambda wc: BASELINES[wc.baseline].to_dict(),
+        manifest=lambda wc: _baselines.manifest(config, BASELINES[wc.baseline]),  # None: a local copy
+    wildcard_constraints:
+        baseline="|".join(re.escape(b) for b in BASELINES) or "(?!)",
+    log:
+        "logs/paper/baseline_{baseline}.log",
+    benchmark:
+        "benchmarks/paper/baseline_{baseline}.tsv"
+    conda:
+        "../envs/workflow.yaml"
+    script:
+        "../scripts/paper_baseline.py"
+
+
 rule paper_fig4_tsne:
     input:
         questions=expand("results/{subset}/questions/deduped.jsonl", subset=SUBSETS),
-        baselines=list(PAPER_BASELINES.values()),
+        baselines=expand(f"{PAPER_DIR}/baselines/{{baseline}}.jsonl", baseline=BASELINES),
     output:
         **paper_outputs("paper_fig4_tsne"),
     params:
         subsets=SUBSETS,
-        baselines=list(PAPER_BASELINES),
+        baselines=list(BASELINES),
         model=config["dedup"]["model"],
         batch_size=config["dedup"].get("batch_size", 64),
         seed=config["seed"],
@@ -180,27 +191,6 @@ if PAPER_PUBLISHED is not None:
         PAPER_PUBLISHED_INPUT = {"published": PAPER_PUBLISHED_FILES}  # every file: editing one reruns
     else:
         PAPER_PUBLISHED_INPUT = {"manifest": _sources.manifest_path(config, PAPER_PUBLISHED.unit)}
-
-    # the same download code, cache and checks as the seed sources (docs/seeds.md); a unit that
-    # a seed source or benchmark already names is fetched by fetch_source / fetch_benchmark
-    if PAPER_PUBLISHED.unit is not None and PAPER_PUBLISHED.unit.key not in {*FETCH_UNITS, *BENCH_UNITS}:
-
-        rule paper_fetch_published:
-            output:
-                manifest=PAPER_PUBLISHED_INPUT["manifest"],
-            params:
-                unit=PAPER_PUBLISHED.unit.to_dict(),
-            log:
-                "logs/paper/fetch_published.log",
-            benchmark:
-                "benchmarks/paper/fetch_published.tsv"
-            conda:
-                "../envs/workflow.yaml"
-            script:
-                "../scripts/fetch_source.py"
-
-        localrules:
-            paper_fetch_published,
 
     rule paper_compare:
         input:

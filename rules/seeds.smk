@@ -1,12 +1,10 @@
 # Seed acquisition: fetch_source downloads one source (GitHub tree or Hugging Face dataset, at a
-# pinned revision) into the shared download cache and verifies it; seeds turns a subset's
-# source (or a prepared seeds.<Subset> file) into results/<subset>/seeds.jsonl.
+# pinned revision) into the shared download cache and verifies it (seed sources, and also the
+# benchmarks, baseline sets and published release of DOWNLOADS); seeds turns a subset's source
+# (or a prepared seeds.<Subset> file) into results/<subset>/seeds.jsonl.
 import kodcode.seeds as _seedfiles
 from snakemake.logging import logger as _logger
 
-SEED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "prefill"]
-FETCH_UNITS = _sources.fetch_units(config, SEED_SUBSETS)
-CACHE_DIR = _sources.cache_dir(config)
 # longest seed or prompt sent to a model; longer ones are dropped and counted (seeds, questions)
 MAX_PROMPT_CHARS = config["llm"].get("max_prompt_chars", 200000)
 
@@ -26,9 +24,9 @@ rule fetch_source:
     output:
         manifest=os.path.join(CACHE_DIR, "{key}", "manifest.json"),
     params:
-        unit=lambda wc: FETCH_UNITS[wc.key].to_dict(),
+        unit=lambda wc: DOWNLOADS[wc.key].to_dict(),
     wildcard_constraints:
-        key="|".join(re.escape(k) for k in sorted(FETCH_UNITS)) or "(?!)",
+        key="|".join(re.escape(k) for k in sorted(DOWNLOADS)) or "(?!)",
     log:
         "logs/sources/{key}.log",
     benchmark:

@@ -11,7 +11,7 @@ from kodcode.sources.errors import SourceError
 with log_to(snakemake.log[0]), one_line_exit(PaperInputError, SourceError):
     p = snakemake.params
     revision = None
-    if "manifest" in snakemake.input.keys():  # fetched into the download cache (rule paper_fetch_published)
+    if "manifest" in snakemake.input.keys():  # fetched into the download cache (rule fetch_source)
         manifest = read_manifest(snakemake.input.manifest)
         published = release_files(Path(snakemake.input.manifest).parent / manifest.get("data", "data") / "snapshot")
         revision = manifest.get("resolved_revision")

@@ -157,10 +157,62 @@ def opc_sft_stage2() -> None:  # OpenCoder-LLM/opc-sft-stage2: one folder per co
         {"instruction": "Modify a word-count function so that it ignores punctuation and case, and returns the "
             "three most frequent words with ties broken alphabetically.", "output": "...", "tag": "evol_instruct"},
     ]
+    # not a seed source: Fig. 4's Educational-Instruct baseline set
+    educational = [{"seq_id": i, "instruction": text, "output": "...", "code": "...", "entry_point": "...",
+                    "testcase": "[]"} for i, text in enumerate([
+        "Write a python function to count the vowels in a given string.",
+        "Write a function to find the second largest number in a list of integers.",
+        "Write a python function to check whether a number is a perfect square without using math.sqrt.",
+        "Write a function that returns the length of the longest run of equal characters in a string.",
+        "Write a python function to rotate a list to the right by k positions.",
+        "Write a function to convert a Roman numeral to an integer.",
+    ])]
     parquet(base / "package_instruct" / "train-00000-of-00001.parquet", package)
     parquet(base / "evol_instruct" / "train-00000-of-00001.parquet", evol)
+    parquet(base / "educational_instruct" / "train-00000-of-00001.parquet", educational)
     readme(base / "README.md", [("package_instruct", [("train", "package_instruct/train-*")]),
-                                ("evol_instruct", [("train", "evol_instruct/train-*")])])
+                                ("evol_instruct", [("train", "evol_instruct/train-*")]),
+                                ("educational_instruct", [("train", "educational_instruct/train-*")])])
+
+
+def magicoder_oss_instruct() -> None:  # ise-uiuc/Magicoder-OSS-Instruct-75K: one jsonl at the root
+    base = HERE / "oss-instruct"
+    problems = [
+        ("python", "You are tasked with implementing a class `RateLimiter` that allows at most `n` calls per "
+                   "`window` seconds. Implement `allow(timestamp)` returning True when a call is permitted."),
+        ("python", "You are given a Python function that parses log lines of the form `LEVEL: message`. "
+                   "Complete the function `count_levels(lines)` so that it returns a dict of counts per level."),
+        ("rust", "You are tasked with writing a Rust function that reverses the words of a sentence in place."),
+        ("python", "You are working on a data pipeline and need a function `chunked(iterable, size)` that yields "
+                   "lists of at most `size` items. Implement it without loading the whole iterable."),
+        ("java", "You are tasked with implementing a Java method that validates a binary search tree."),
+        ("python", "You are given a snippet that reads a JSON configuration. Write `merge_configs(base, override)` "
+                   "that merges nested dictionaries, with values from override taking precedence."),
+        ("python", "You are tasked with creating a Python decorator `retry(times)` that re-runs a function when "
+                   "it raises an exception, up to `times` attempts, and re-raises the last error."),
+    ]
+    base.mkdir(exist_ok=True)
+    with open(base / "data-oss_instruct-decontaminated.jsonl", "w", encoding="utf-8") as fh:
+        for i, (lang, problem) in enumerate(problems):
+            fh.write(json.dumps({"lang": lang, "raw_index": i, "index": i, "seed": "...",
+                                 "openai_fingerprint": "demo", "problem": problem, "solution": "..."}) + "\n")
+
+
+def acecode() -> None:  # TIGER-Lab/AceCode-87K: data/train-*.parquet
+    questions = [
+        "You are given a list of integers representing daily temperatures. Write a function `warmer_days(temps)` "
+        "that returns, for each day, how many days until a warmer temperature (0 if none).",
+        "Implement a function `normalize_path(path)` that resolves `.` and `..` components of a Unix-style path "
+        "and returns the canonical path.",
+        "Write a function `group_anagrams(words)` that groups words that are anagrams of each other and returns the "
+        "groups sorted by their first word.",
+        "You need to implement `parse_duration(text)` that converts strings like '1h30m' or '45s' into a number of "
+        "seconds.",
+        "Write a function `flatten(nested)` that flattens an arbitrarily nested list of integers into a flat list.",
+    ]
+    rows = [{"id": f"demo_{i}", "source": "demo", "question": q, "test_cases": ["assert True"], "inferences": [],
+             "context_messages": [{"role": "user", "content": q}]} for i, q in enumerate(questions)]
+    parquet(HERE / "acecode" / "data" / "train-00000-of-00001.parquet", rows)
 
 
 def magpie() -> None:  # Magpie-Align/Magpie-*-Pro-*: data/train-*.parquet
@@ -187,5 +239,5 @@ def magpie() -> None:  # Magpie-Align/Magpie-*-Pro-*: data/train-*.parquet
 
 
 if __name__ == "__main__":
-    for make in (codeforces, apps, taco, code_contests, opc_sft_stage2, magpie):
+    for make in (codeforces, apps, taco, code_contests, opc_sft_stage2, magpie, magicoder_oss_instruct, acecode):
         make()

@@ -45,10 +45,30 @@ def load_embedder(name: str, device: str = "cpu", n_texts: int | None = None):
     return SentenceTransformer(name, device=device)
 
 
-def embed(model, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """L2-normalised float32 embeddings from ``load_embedder``'s model (either kind)."""
-    vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    return np.ascontiguousarray(np.asarray(vecs, dtype="float32"))
+# texts per encode call when progress is shown: large enough that the model's own length
+# bucketing still works, small enough that the log moves every few seconds
+PROGRESS_CHUNK = 1024
+
+
+def embed(model, texts: Sequence[str], batch_size: int = 64, desc: str | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings from ``load_embedder``'s model (either kind).
+
+    With ``desc``, more than one chunk of texts shows a progress bar (rate, ETA) in the log."""
+    texts = list(texts)
+    if desc is None or len(texts) <= PROGRESS_CHUNK:
+        vecs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.ascontiguousarray(np.asarray(vecs, dtype="float32"))
+    from .progress import progress_bar
+
+    bar = progress_bar(len(texts), desc, "text")
+    parts = []
+    for start in range(0, len(texts), PROGRESS_CHUNK):
+        chunk = texts[start:start + PROGRESS_CHUNK]
+        parts.append(np.asarray(model.encode(chunk, batch_size=batch_size, normalize_embeddings=True,
+                                             show_progress_bar=False), dtype="float32"))
+        bar.update(len(chunk))
+    bar.close()
+    return np.ascontiguousarray(np.concatenate(parts))
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,10 @@ def test_paper_config_dry_run_builds_the_whole_dag_offline(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.M))
-    # 9 single-source subsets + 6 documentation trees + 7 MAGPIE sets; no demo copy leaks in
-    # from config.yaml
-    assert counts["fetch_source"] == "22" and counts["seeds"] == "11", out[-3000:]
+    # 9 single-source subsets + 6 documentation trees + 7 MAGPIE sets, 3 benchmarks (HumanEval is
+    # a package), 3 Fig. 4 baseline sets (Package-Instruct is the Package subset's cache entry)
+    # and the published release; no demo copy leaks in from config.yaml
+    assert counts["fetch_source"] == "29" and counts["seeds"] == "11", out[-3000:]
+    assert counts["paper_baseline"] == "4" and counts["paper_compare"] == "1", out[-3000:]
     assert counts["tag_requests"] == "1" and counts["select_tagged"] == "1", out[-3000:]
     assert not (wf / ".kodcode").exists()  # a dry run fetches nothing

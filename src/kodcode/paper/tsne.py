@@ -19,6 +19,7 @@ from .files import PaperInputError, load_jsonl, load_parquet, write_summary, wri
 from .plotting import render, subset_color, title
 
 EXACT_MAX = 2000
+BASELINE_MARKERS = ("x", "^", "+", "s", "v", "D")
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,16 @@ def project(vectors: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndar
 def _draw(groups: Sequence[Group], xy: np.ndarray, demo: bool, model: str):
     def draw(fig) -> None:
         ax = fig.add_subplot()
-        start = 0
+        start, nb = 0, 0
         for g in groups:
             pts = xy[start:start + len(g.ids)]
             start += len(g.ids)
-            if g.baseline:
-                ax.scatter(pts[:, 0], pts[:, 1], s=10, marker="x", linewidths=0.7, color="0.45",
+            if g.baseline:  # greys with one marker each: the subsets keep the colours
+                marker = BASELINE_MARKERS[nb % len(BASELINE_MARKERS)]
+                shade = str(0.2 + 0.1 * (nb % 4))
+                nb += 1
+                hollow = {"facecolors": "none", "edgecolors": shade} if marker in "^sDv" else {"color": shade}
+                ax.scatter(pts[:, 0], pts[:, 1], s=12, marker=marker, linewidths=0.8, **hollow,
                            label=f"{g.name} (baseline, n={len(g.ids)})")
             else:
                 ax.scatter(pts[:, 0], pts[:, 1], s=12, color=subset_color(g.name), label=f"{g.name} (n={len(g.ids)})")
@@ -126,4 +131,4 @@ def embedder(model: str, batch_size: int, n_texts: int):
     from ..dedup import embed, load_embedder
 
     enc = load_embedder(model, n_texts=n_texts)
-    return lambda texts: embed(enc, texts, batch_size)
+    return lambda texts: embed(enc, texts, batch_size, desc="embedding questions")

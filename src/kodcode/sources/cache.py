@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
+from ..progress import progress_bar
 from .errors import SourceError
 
 CHUNK = 1 << 20
@@ -48,9 +49,13 @@ def download(url: str, dest: Path, expected_sha256: str | None = None, timeout: 
     h = hashlib.sha256()
     try:
         with opener(url, timeout=timeout) as resp, open(tmp, "wb") as out:
+            size = _content_length(resp)  # GitHub's archives often have none: then no ETA
+            bar = progress_bar(size, f"downloading {dest.name}", "B")
             for chunk in iter(lambda: resp.read(CHUNK), b""):
                 h.update(chunk)
                 out.write(chunk)
+                bar.update(len(chunk))
+            bar.close()
         digest = h.hexdigest()
         if expected_sha256 and digest != expected_sha256.lower():
             raise SourceError(f"{url}: sha256 {digest} does not match the configured {expected_sha256}")
@@ -58,6 +63,13 @@ def download(url: str, dest: Path, expected_sha256: str | None = None, timeout: 
         return digest
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _content_length(resp: Any) -> int | None:
+    try:
+        return int((getattr(resp, "headers", None) or {}).get("Content-Length") or "") or None
+    except (TypeError, ValueError):
+        return None
 
 
 def publish_dir(tmp: Path, final: Path) -> None:
@@ -69,6 +81,12 @@ def publish_dir(tmp: Path, final: Path) -> None:
         if not final.is_dir():
             raise
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def hub_snapshot(manifest: str | Path) -> tuple[Path, str | None]:
+    """The snapshot folder of a cached Hugging Face unit and the commit it was taken at."""
+    m = read_manifest(manifest)
+    return Path(manifest).parent / m.get("data", "data") / "snapshot", m.get("resolved_revision")
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -7,11 +7,13 @@ run: ``datasets.load_dataset(folder, name=config, data_files=..., split=...)``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..progress import log_tqdm
 from .cache import sha256_file
 from .errors import SourceError
 
@@ -37,7 +39,8 @@ def fetch_snapshot(repo: str, revision: str, allow_patterns: list[str], dest: Pa
         from huggingface_hub import HfApi, snapshot_download
 
         api = api or HfApi()
-        download = download or snapshot_download
+        if download is None:  # the hub's own progress bars, at a pace that keeps the log short
+            download = functools.partial(snapshot_download, tqdm_class=log_tqdm())
     info = api.dataset_info(repo, revision=revision, files_metadata=True)
     commit = info.sha
     if pinned and commit != revision:

@@ -117,7 +117,8 @@ def dedup_questions(subset: str, in_questions: str, out_questions: str, out_stat
     rows = sorted(read_jsonl(in_questions), key=lambda r: r["question_id"])
     if len(rows) > 1:
         model = load_embedder(params["model"], device=params.get("device", "cpu"), n_texts=len(rows))
-        vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)))
+        vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)),
+                     desc="embedding questions")
         result = near_duplicates(vecs, float(params["threshold"]))
     else:  # nothing to compare: no model to load
         result = DedupResult(keep=[True] * len(rows), nearest=[-1.0] * len(rows), duplicate_of=[None] * len(rows))
