@@ -22,10 +22,15 @@ config.clear()
 config.update(_checked.config)  # in place: Snakemake holds this very dict
 
 
+# One rule file per step, each with its stage module and unit tests of the same name
+# (rules/X.smk -> kodcode/stages/X.py -> tests/unit/stages/test_X.py; the map and its
+# exceptions: kodcode/stages/__init__.py). In the order of the chain: a rule names the outputs
+# of rules defined before it (rules/common.smk).
 include: "rules/common.smk"
 include: "rules/seeds.smk"
+include: "rules/generate.smk"
 include: "rules/questions.smk"
-include: "rules/llm.smk"
+include: "rules/tagging.smk"
 include: "rules/dedup.smk"
 include: "rules/solutions.smk"
 include: "rules/verify.smk"

@@ -1,4 +1,5 @@
 # Shared definitions: subsets, shards, wildcard constraints and path helpers.
+import re
 from pathlib import Path
 
 import kodcode.decontam.benchmarks as _bench
@@ -8,6 +9,7 @@ import kodcode.sources.spec as _sources
 from kodcode.config import stop as _stop
 from kodcode.paper.compare import published_files as _published_files, published_source as _published_source
 from kodcode.paper.files import PaperInputError as _PaperInputError
+from kodcode.snake import stats_sidecars as _stats_sidecars
 from kodcode.sources.errors import SourceError as _SourceError
 from kodcode.templates import load_template
 
@@ -15,11 +17,16 @@ SUBSETS = list(config["subsets"])
 
 
 def _source_problems():
-    """One line per subset whose sources.<Subset> is missing or wrong, found before any job."""
+    """One line per subset whose sources.<Subset> (or, for Prefill, the prefill section) is
+    missing or wrong, found before any job."""
     for s in SUBSETS:
         if s not in _subsets.IMPLEMENTED:
             yield f"subsets: {s} is not implemented in this workflow version; remove it from subsets"
-        elif _subsets.spec(s).mode != "prefill":
+        elif _subsets.spec(s).mode == "prefill":
+            if "prefill" not in config:
+                yield (f"config: prefill is missing; the {s} subset needs prefill.family and prefill.openings "
+                       "(see config/schema.yaml), or remove it from subsets")
+        else:
             try:
                 _sources.configured_source(config, s)
             except _SourceError as exc:
@@ -31,8 +38,22 @@ if _problems:
     _stop(_problems)
 SHARDS = [f"{i:03d}" for i in range(config["shards"])]
 STORE = config["store"]
-GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # tags: Filter only
+GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # served by generate (tags for Filter only)
+EXEC_STAGES = ["solutions", "sft"]  # the stages whose attempts execute runs
 BACKEND = config["llm"]["backend"]
+
+
+def any_of(names):
+    """A wildcard constraint matching exactly these names (none: a pattern that never matches)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+# Which Step 1 each subset takes (kodcode.subsets): seeds built from a source (all but Prefill),
+# questions generated (all but Filter, rules/questions.smk) or seed questions tagged (Filter,
+# rules/tagging.smk).
+SEED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "prefill"]
+GENERATED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "filter"]
+TAGGED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode == "filter"]
 
 # On a cluster each SLURM job starts Snakemake afresh (seconds), and inside a job each rule
 # starts it once more, so the work travels in job groups and the bookkeeping stays on the
@@ -49,7 +70,6 @@ CHAIN_STRETCHES = ("questions", "verify", "style", "label")
 localrules:
     all,
     fetch_source,
-    benchmark_index,
     seeds,
     question_requests,
     tag_requests,
@@ -101,79 +121,61 @@ def subset_group(wc):
 
 
 wildcard_constraints:
-    subset="|".join(SUBSETS),
-    shard="|".join(SHARDS),
-    stage="|".join(GEN_STAGES),
-    exec_stage="solutions|sft",
+    subset=any_of(SUBSETS),
+    shard=any_of(SHARDS),
+    stage=any_of(GEN_STAGES),
+    exec_stage=any_of(EXEC_STAGES),
 
 
-def shards(pattern, **kw):
-    """All shard files of one subset's pattern (pattern uses {shard} and {subset})."""
-    return expand(pattern, shard=SHARDS, allow_missing=True, **kw)
+# Rules name their inputs by other rules' outputs (`rules.<rule>.output.<name>`), so each path
+# is written once, in the rule that makes it. Snakemake knows the outputs of a rule only after
+# its definition, so the Snakefile includes the rule files in the order of the chain, and the
+# helpers below that name later rules run only when called (by input functions or later rules).
+
+
+def shards(pattern, **wildcards):
+    """Every shard's file of a per-shard pattern, with ``wildcards`` set and the others
+    ({subset}) left for the rule that uses them."""
+    return expand(pattern, shard=SHARDS, allow_missing=True, **wildcards)
+
+
+def fill(pattern, **wildcards):
+    """A rule's output pattern with some wildcards set, e.g. the responses of rule generate
+    (``{stage}``) for one stage; the others are left for the rule that uses it."""
+    (path,) = expand(pattern, allow_missing=True, **wildcards)
+    return path
 
 
 def release_targets():
-    return [
-        "results/release/README.md",
-        "results/release/dataflow.tsv",
-        "results/release/provenance.json",
-    ] + expand(
-        [
-            "results/release/KodCode-V1/{subset}.parquet",
-            "results/release/KodCode-V1-SFT-R1/{subset}.parquet",
-        ],
-        subset=SUBSETS,
-    )
+    """The release: card, data-flow table, provenance and each subset's two parquet files."""
+    release = rules.release_subset.output
+    return list(rules.release_card.output) + expand([release.v1, release.sft], subset=SUBSETS)
 
 
 def template(name):
     """Prompt template text (config prompts_dir overrides the packaged one), passed as a
     param so that editing a template reruns the stage that renders it."""
-    return load_template(name, config.get("prompts_dir"))
-
-
-def question_seeds(wc):
-    return [] if wc.subset == "Prefill" else ["results/{subset}/seeds.jsonl"]
+    return load_template(name, config["prompts_dir"])
 
 
 def subset_stats(subset):
-    """Every stats sidecar of one subset, for the data-flow table."""
-    s = subset
-    files = [] if s == "Prefill" else [f"results/{s}/seeds.stats.json"]
-    step1 = "tags" if _subsets.spec(s).mode == "filter" else "questions"  # Filter: tagged, not generated
-    files += [
-        f"results/{s}/{step1}/requests.stats.json",
-        f"results/{s}/questions/extracted.stats.json",
-        f"results/{s}/questions/deduped.stats.json",
-        f"results/{s}/solutions/requests.stats.json",
-    ]
-    per_shard = [
-        f"{step1}/responses",
-        "solutions/responses",
-        "solutions/attempts",
-        "solutions/verdicts",
-        "solutions/verified",
-        "style/requests",
-        "style/responses",
-        "style/triplets",
-        "sft/requests",
-        "sft/responses",
-        "sft/attempts",
-        "sft/verdicts",
-        "sft/labeled",
-    ]
-    files += [f"results/{s}/{p}_{shard}.stats.json" for p in per_shard for shard in SHARDS]
-    return files
+    """Every stats sidecar of one subset, for the data-flow table: the ``stats`` output of each
+    job of its chain, found from the rules themselves (kodcode.snake.stats_sidecars), so a new
+    rule with a ``stats`` output is counted without being listed here."""
+    values = {"subset": [subset], "stage": GEN_STAGES, "exec_stage": EXEC_STAGES}
+    return _stats_sidecars(workflow.rules, values, fan_out={"shard": SHARDS})
 
 
-# Benchmark decontamination (rules/decontam.smk): on when decontam.benchmarks lists any.
+# Benchmark decontamination (rules/decontam.smk): on when decontam.benchmarks lists any; off,
+# its rules are not defined.
 BENCHMARKS = _bench.configured(config)
 DECONTAM_ON = bool(BENCHMARKS)
-DECONTAM_ACTION = (config.get("decontam") or {}).get("action", "drop")
+DECONTAM_ACTION = config["decontam"]["action"]
 
 
-def decontam_files(subset, kind="report.jsonl"):
-    return [f"results/{subset}/decontam/{kind}"] if DECONTAM_ON else []
+def decontam_files(subset, output="report"):
+    """One subset's decontamination report (or its ``stats``), none when the step is off."""
+    return expand(getattr(rules.decontaminate.output, output), subset=subset) if DECONTAM_ON else []
 
 
 def decontam_index(name):
@@ -194,7 +196,7 @@ def benchmark_inputs(wc):
 # sets beside this run (null: no comparison).
 try:
     BASELINES = _baselines.configured(config)
-    PAPER_PUBLISHED = _published_source((config.get("paper") or {}).get("published"))
+    PAPER_PUBLISHED = _published_source(config["paper"]["published"])
     PAPER_PUBLISHED_FILES = _published_files(PAPER_PUBLISHED)  # a local folder's parquet files
 except _PaperInputError as _exc:
     _stop([str(_exc)])
@@ -209,7 +211,6 @@ def baseline_inputs(wc):
 # Everything fetch_source downloads into cache_dir (seed sources, benchmarks, the
 # baseline sets and the published release). A unit two of them name (the Package subset's seeds
 # and the Package-Instruct baseline) is one cache entry, fetched once.
-SEED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode != "prefill"]
 CACHE_DIR = _sources.cache_dir(config)
 DOWNLOADS = {
     **{k: u for b in BASELINES.values() if (u := b.unit()) for k in [u.key]},

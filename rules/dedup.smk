@@ -1,6 +1,9 @@
+# Semantic dedup of one subset's questions (kodcode.stages.dedup): near duplicates by embedding
+# cosine similarity (dedup.model) at or above dedup.threshold; one of each group is kept.
 rule dedup:
     input:
-        "results/{subset}/questions/extracted.jsonl",
+        # made by extract_questions, or by select_tagged for Filter (the same file)
+        rules.extract_questions.output.questions,
     output:
         questions="results/{subset}/questions/deduped.jsonl",
         stats="results/{subset}/questions/deduped.stats.json",

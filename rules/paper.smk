@@ -4,20 +4,20 @@
 from kodcode.paper.targets import OUT_DIR as PAPER_DIR, items as _paper_items
 from kodcode.paper.targets import compare_outputs, paper_outputs, paper_targets as _paper_targets
 
-PAPER_CFG = config.get("paper", {})
-PAPER_DEMO = bool(config.get("demo", False))
+PAPER_CFG = config["paper"]
+PAPER_DEMO = config["demo"]
 
 PAPER_ITEMS = _paper_items(DECONTAM_ON)  # Fig. 6 with decontamination on
 
 
 rule paper_fig2_pass_at_k:
     input:
-        expand("results/{subset}/solutions/pass_at_k.json", subset=SUBSETS),
+        expand(rules.pass_at_k.output.pass_at_k, subset=SUBSETS),
     output:
         **paper_outputs("paper_fig2_pass_at_k"),
     params:
         subsets=SUBSETS,
-        ks=PAPER_CFG.get("pass_at_k", [1, 5, 10]),
+        ks=PAPER_CFG["pass_at_k"],
         demo=PAPER_DEMO,
     log:
         "logs/paper/fig2_pass_at_k.log",
@@ -31,7 +31,7 @@ rule paper_fig2_pass_at_k:
 
 rule paper_fig3_lengths:
     input:
-        expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
+        expand(rules.release_subset.output.v1, subset=SUBSETS),
     output:
         **paper_outputs("paper_fig3_lengths"),
     params:
@@ -71,18 +71,18 @@ rule paper_baseline:
 
 rule paper_fig4_tsne:
     input:
-        questions=expand("results/{subset}/questions/deduped.jsonl", subset=SUBSETS),
-        baselines=expand(f"{PAPER_DIR}/baselines/{{baseline}}.jsonl", baseline=BASELINES),
+        questions=expand(rules.dedup.output.questions, subset=SUBSETS),
+        baselines=expand(rules.paper_baseline.output.questions, baseline=BASELINES),
     output:
         **paper_outputs("paper_fig4_tsne"),
     params:
         subsets=SUBSETS,
         baselines=list(BASELINES),
         model=config["dedup"]["model"],
-        batch_size=config["dedup"].get("batch_size", 64),
+        batch_size=config["dedup"]["batch_size"],
         seed=config["seed"],
-        max_per_group=PAPER_CFG.get("tsne_max_per_subset", 1000),
-        perplexity=PAPER_CFG.get("tsne_perplexity", 30),
+        max_per_group=PAPER_CFG["tsne_max_per_subset"],
+        perplexity=PAPER_CFG["tsne_perplexity"],
         demo=PAPER_DEMO,
     log:
         "logs/paper/fig4_tsne.log",
@@ -96,11 +96,11 @@ rule paper_fig4_tsne:
 
 rule paper_fig5_difficulty:
     input:
-        expand("results/{subset}/solutions/verdicts_{shard}.jsonl", subset=SUBSETS, shard=SHARDS),
+        expand(rules.execute.output.verdicts, exec_stage="solutions", subset=SUBSETS, shard=SHARDS),
     output:
         **paper_outputs("paper_fig5_difficulty"),
     params:
-        verdicts={s: expand("results/{subset}/solutions/verdicts_{shard}.jsonl", subset=s, shard=SHARDS) for s in SUBSETS},
+        verdicts={s: shards(rules.execute.output.verdicts, exec_stage="solutions", subset=s) for s in SUBSETS},
         demo=PAPER_DEMO,
     log:
         "logs/paper/fig5_difficulty.log",
@@ -119,7 +119,7 @@ rule paper_fig6_contamination:
         **paper_outputs("paper_fig6_contamination"),
     params:
         reports={s: decontam_files(s)[0] for s in SUBSETS} if DECONTAM_ON else {},
-        threshold=config.get("decontam", {}).get("threshold", 0.95),
+        threshold=config["decontam"]["threshold"],
         demo=PAPER_DEMO,
     log:
         "logs/paper/fig6_contamination.log",
@@ -133,7 +133,7 @@ rule paper_fig6_contamination:
 
 rule paper_fig7_dataflow:
     input:
-        "results/release/dataflow.tsv",
+        rules.release_card.output.flow,
     output:
         **paper_outputs("paper_fig7_dataflow"),
     params:
@@ -150,8 +150,8 @@ rule paper_fig7_dataflow:
 
 rule paper_fig16_subsets:
     input:
-        v1=expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
-        sft=expand("results/release/KodCode-V1-SFT-R1/{subset}.parquet", subset=SUBSETS),
+        v1=expand(rules.release_subset.output.v1, subset=SUBSETS),
+        sft=expand(rules.release_subset.output.sft, subset=SUBSETS),
     output:
         **paper_outputs("paper_fig16_subsets"),
     params:
@@ -175,7 +175,7 @@ rule paper_readme:
     params:
         rules=[it.rule for it in PAPER_ITEMS],
         demo=PAPER_DEMO,
-        run_name=config.get("run_name", "run"),
+        run_name=config["run_name"],
     log:
         "logs/paper/readme.log",
     benchmark:
@@ -194,12 +194,13 @@ if PAPER_PUBLISHED is not None:
 
     rule paper_compare:
         input:
-            release=expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
+            release=expand(rules.release_subset.output.v1, subset=SUBSETS),
             **PAPER_PUBLISHED_INPUT,
         output:
             **compare_outputs(),
         params:
-            labels={"run": "results/release/KodCode-V1", "published": PAPER_PUBLISHED.text},  # for the summary
+            # for the summary: the run's release folder, and where the published one comes from
+            labels={"run": os.path.dirname(rules.release_subset.output.v1), "published": PAPER_PUBLISHED.text},
             demo=PAPER_DEMO,
         log:
             "logs/paper/compare.log",

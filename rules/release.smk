@@ -1,7 +1,12 @@
+# The release (kodcode.stages.release): each subset's KodCode-V1 and KodCode-V1-SFT-R1 parquet
+# files, then the card, the data-flow table (from every job's stats sidecar, listed from the
+# rules by subset_stats in rules/common.smk) and the provenance record.
+
+
 rule release_subset:
     input:
-        triplets=shards("results/{subset}/style/triplets_{shard}.jsonl"),
-        labeled=shards("results/{subset}/sft/labeled_{shard}.jsonl"),
+        triplets=shards(rules.triplets.output.triplets),
+        labeled=shards(rules.sft_label.output.labeled),
         decontam=lambda wc: decontam_files(wc.subset),
     output:
         v1="results/release/KodCode-V1/{subset}.parquet",
@@ -27,10 +32,11 @@ rule release_subset:
 
 rule release_card:
     input:
-        stats=[f for s in SUBSETS for f in subset_stats(s) + decontam_files(s, "report.stats.json")],
-        pass_at_k=expand("results/{subset}/solutions/pass_at_k.json", subset=SUBSETS),
-        v1=expand("results/release/KodCode-V1/{subset}.parquet", subset=SUBSETS),
-        sft=expand("results/release/KodCode-V1-SFT-R1/{subset}.parquet", subset=SUBSETS),
+        # looked up when the DAG is built, after every rule file is read
+        stats=lambda wc: [f for s in SUBSETS for f in subset_stats(s)],
+        pass_at_k=expand(rules.pass_at_k.output.pass_at_k, subset=SUBSETS),
+        v1=expand(rules.release_subset.output.v1, subset=SUBSETS),
+        sft=expand(rules.release_subset.output.sft, subset=SUBSETS),
     output:
         card="results/release/README.md",
         flow=report(
@@ -41,7 +47,7 @@ rule release_card:
         provenance="results/release/provenance.json",
     params:
         subsets=SUBSETS,
-        stats={s: subset_stats(s) + decontam_files(s, "report.stats.json") for s in SUBSETS},
+        stats=lambda wc: {s: subset_stats(s) for s in SUBSETS},
         config=config,
         store=STORE,
     log:

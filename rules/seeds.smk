@@ -6,12 +6,12 @@ import kodcode.seeds as _seedfiles
 from snakemake.logging import logger as _logger
 
 # longest seed or prompt sent to a model; longer ones are dropped and counted (seeds, questions)
-MAX_PROMPT_CHARS = config["llm"].get("max_prompt_chars", 200000)
+MAX_PROMPT_CHARS = config["llm"]["max_prompt_chars"]
 
 # A prepared seed file is known before any job: one that is missing, empty or holds no valid
 # seed stops the run here, in one line, not after the jobs scheduled before its subset's.
 for _s in SEED_SUBSETS:
-    if _s in (config.get("seeds") or {}):
+    if _s in config["seeds"]:
         _problem = _seedfiles.prepared_file_problem(
             config["seeds"][_s], _subsets.spec(_s), MAX_PROMPT_CHARS
         )
@@ -38,6 +38,8 @@ rule fetch_source:
 
 
 rule seeds:
+    wildcard_constraints:
+        subset=any_of(SEED_SUBSETS),  # Prefill has no seeds
     input:
         lambda wc: _sources.seed_inputs(config, wc.subset),
     output:

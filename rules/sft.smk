@@ -1,13 +1,15 @@
+# Step 3, second half (kodcode.stages.sft): reasoning-model answers for every triplet, their
+# code run by rule execute (rules/verify.smk), and each triplet labelled by which answers pass.
 rule sft_requests:
     input:
-        "results/{subset}/style/triplets_{shard}.jsonl",
+        rules.triplets.output.triplets,
     output:
-        requests="results/{subset}/sft/requests_{shard}.jsonl",
+        requests=fill(rules.generate.input.requests, stage="sft"),
         stats="results/{subset}/sft/requests_{shard}.stats.json",
     params:
         cfg={
             "model": config["models"]["reasoning"],
-            "samples": config.get("sft", {}).get("samples", 3),
+            "samples": config["sft"]["samples"],
             "seed": config["seed"],
         },
     group:
@@ -24,8 +26,8 @@ rule sft_requests:
 
 rule sft_attempts:
     input:
-        triplets="results/{subset}/style/triplets_{shard}.jsonl",
-        responses="results/{subset}/sft/responses_{shard}.jsonl",
+        triplets=rules.triplets.output.triplets,
+        responses=fill(rules.generate.output.responses, stage="sft"),
     output:
         attempts="results/{subset}/sft/attempts_{shard}.jsonl",
         stats="results/{subset}/sft/attempts_{shard}.stats.json",
@@ -43,9 +45,9 @@ rule sft_attempts:
 
 rule sft_label:
     input:
-        triplets="results/{subset}/style/triplets_{shard}.jsonl",
-        attempts="results/{subset}/sft/attempts_{shard}.jsonl",
-        verdicts="results/{subset}/sft/verdicts_{shard}.jsonl",
+        triplets=rules.triplets.output.triplets,
+        attempts=rules.sft_attempts.output.attempts,
+        verdicts=fill(rules.execute.output.verdicts, exec_stage="sft"),
     output:
         labeled="results/{subset}/sft/labeled_{shard}.jsonl",
         stats="results/{subset}/sft/labeled_{shard}.stats.json",

@@ -1,8 +1,10 @@
+# Step 2, first half (kodcode.stages.solutions): verify.attempts solution+test requests per
+# question, and each answer parsed into an attempt for rule execute (rules/verify.smk).
 rule solution_requests:
     input:
-        "results/{subset}/questions/deduped.jsonl",
+        rules.dedup.output.questions,
     output:
-        requests=shards("results/{subset}/solutions/requests_{shard}.jsonl"),
+        requests=shards(rules.generate.input.requests, stage="solutions"),
         stats="results/{subset}/solutions/requests.stats.json",
     params:
         cfg={
@@ -25,7 +27,7 @@ rule solution_requests:
 
 rule parse_solutions:
     input:
-        "results/{subset}/solutions/responses_{shard}.jsonl",
+        fill(rules.generate.output.responses, stage="solutions"),
     output:
         attempts="results/{subset}/solutions/attempts_{shard}.jsonl",
         stats="results/{subset}/solutions/attempts_{shard}.stats.json",

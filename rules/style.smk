@@ -1,8 +1,10 @@
+# Step 3, first half (kodcode.stages.style): each verified question rewritten into the complete
+# style, and the triplets of both styles.
 rule style_requests:
     input:
-        "results/{subset}/solutions/verified_{shard}.jsonl",
+        rules.verify.output.verified,
     output:
-        requests="results/{subset}/style/requests_{shard}.jsonl",
+        requests=fill(rules.generate.input.requests, stage="style"),
         stats="results/{subset}/style/requests_{shard}.stats.json",
     params:
         cfg={
@@ -24,8 +26,8 @@ rule style_requests:
 
 rule triplets:
     input:
-        verified="results/{subset}/solutions/verified_{shard}.jsonl",
-        responses="results/{subset}/style/responses_{shard}.jsonl",
+        verified=rules.verify.output.verified,
+        responses=fill(rules.generate.output.responses, stage="style"),
     output:
         triplets="results/{subset}/style/triplets_{shard}.jsonl",
         stats="results/{subset}/style/triplets_{shard}.stats.json",

@@ -1,14 +1,20 @@
-# Executing attempts (Step 2 solutions and Step 3 SFT answers) and verifying questions.
+# Executing attempts (Step 2 solutions and Step 3 SFT answers) and verifying questions
+# (kodcode.stages.verify).
 rule execute:
     input:
-        "results/{subset}/{exec_stage}/attempts_{shard}.jsonl",
+        # one stage's attempts: parse_solutions' or sft_attempts' (looked up when the DAG is
+        # built, as sft_attempts is defined in a later rule file)
+        attempts=lambda wc: {
+            "solutions": rules.parse_solutions.output.attempts,
+            "sft": rules.sft_attempts.output.attempts,
+        }[wc.exec_stage],
     output:
         verdicts="results/{subset}/{exec_stage}/verdicts_{shard}.jsonl",
         stats="results/{subset}/{exec_stage}/verdicts_{shard}.stats.json",
     params:
         # engine and limits decide verdicts; the worker count does not (it is `threads`)
-        cfg={k: v for k, v in config.get("executor", {}).items() if k != "workers"},
-    threads: config.get("executor", {}).get("workers", 2)
+        cfg={k: v for k, v in config["executor"].items() if k != "workers"},
+    threads: config["executor"]["workers"]
     resources:
         # one warm pytest worker per thread, each with its preloaded libraries and an attempt
         mem_mb=lambda wc, threads: 1024 + 1024 * threads,
@@ -26,9 +32,9 @@ rule execute:
 
 rule verify:
     input:
-        questions="results/{subset}/questions/deduped.jsonl",
-        attempts="results/{subset}/solutions/attempts_{shard}.jsonl",
-        verdicts="results/{subset}/solutions/verdicts_{shard}.jsonl",
+        questions=rules.dedup.output.questions,
+        attempts=rules.parse_solutions.output.attempts,
+        verdicts=fill(rules.execute.output.verdicts, exec_stage="solutions"),
     output:
         verified="results/{subset}/solutions/verified_{shard}.jsonl",
         stats="results/{subset}/solutions/verified_{shard}.stats.json",
@@ -51,9 +57,9 @@ rule verify:
 
 rule pass_at_k:
     input:
-        shards("results/{subset}/solutions/verdicts_{shard}.jsonl"),
+        shards(rules.execute.output.verdicts, exec_stage="solutions"),
     output:
-        "results/{subset}/solutions/pass_at_k.json",
+        pass_at_k="results/{subset}/solutions/pass_at_k.json",
     params:
         cfg={"ks": config["verify"]["pass_at_k"], "attempts": config["verify"]["attempts"]},
     log:

@@ -6,9 +6,20 @@ from kodcode.sources.build import one_line_errors
 
 with log_to(snakemake.log[0]), one_line_errors():
     if snakemake.rule == "benchmark_index":
-        benchmark_index(snakemake.params.spec, snakemake.params.manifest,
-                        snakemake.output.problems, snakemake.output.vectors, snakemake.output.stats,
-                        dict(snakemake.params.embed))
+        benchmark_index(
+            spec=snakemake.params.spec,
+            manifest=snakemake.params.manifest,
+            out_items=snakemake.output.problems,
+            out_vectors=snakemake.output.vectors,
+            out_stats=snakemake.output.stats,
+            params=dict(snakemake.params.embed),
+        )
     else:
-        decontaminate(snakemake.wildcards.subset, list(snakemake.input.triplets), dict(snakemake.params.indexes),
-                      snakemake.output.report, snakemake.output.stats, dict(snakemake.params.cfg))
+        decontaminate(
+            subset=snakemake.wildcards.subset,
+            triplet_files=list(snakemake.input.triplets),
+            indexes=dict(snakemake.params.indexes),
+            out_report=snakemake.output.report,
+            out_stats=snakemake.output.stats,
+            params=dict(snakemake.params.cfg),
+        )

@@ -1,8 +1,11 @@
 from kodcode.snake import log_to
-from kodcode.stages.questions import dedup_questions
+from kodcode.stages.dedup import dedup
 
 with log_to(snakemake.log[0]):
-    dedup_questions(
-        snakemake.wildcards.subset, snakemake.input[0], snakemake.output.questions, snakemake.output.stats,
-        snakemake.params.cfg,
+    dedup(
+        subset=snakemake.wildcards.subset,
+        in_questions=snakemake.input[0],
+        out_questions=snakemake.output.questions,
+        out_stats=snakemake.output.stats,
+        params=snakemake.params.cfg,
     )

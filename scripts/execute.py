@@ -1,13 +1,14 @@
 from kodcode.snake import log_to
-from kodcode.stages.solutions import execute
+from kodcode.stages.verify import execute
 
 with log_to(snakemake.log[0]):
     execute(
-        snakemake.wildcards.subset,
-        snakemake.wildcards.exec_stage,
-        snakemake.input[0],
-        snakemake.output.verdicts,
-        snakemake.output.stats,
-        {**snakemake.params.cfg, "workers": snakemake.threads},
-        snakemake.config["store"],
+        subset=snakemake.wildcards.subset,
+        stage=snakemake.wildcards.exec_stage,
+        attempts_file=snakemake.input.attempts,
+        out_verdicts=snakemake.output.verdicts,
+        out_stats=snakemake.output.stats,
+        # executor.workers is the rule's threads (Snakemake may give fewer than asked)
+        params={**snakemake.params.cfg, "workers": snakemake.threads},
+        store_root=snakemake.config["store"],
     )

@@ -3,9 +3,9 @@ from kodcode.stages.questions import extract_questions
 
 with log_to(snakemake.log[0]):
     extract_questions(
-        snakemake.wildcards.subset,
-        list(snakemake.input),
-        snakemake.output.questions,
-        snakemake.output.stats,
-        snakemake.params.cfg,
+        subset=snakemake.wildcards.subset,
+        response_paths=list(snakemake.input),
+        out_questions=snakemake.output.questions,
+        out_stats=snakemake.output.stats,
+        params=snakemake.params.cfg,
     )

@@ -3,11 +3,11 @@ from kodcode.stages.generate import generate
 
 with log_to(snakemake.log[0]):
     generate(
-        snakemake.wildcards.stage,
-        snakemake.wildcards.subset,
-        snakemake.input[0],
-        snakemake.output.responses,
-        snakemake.output.stats,
-        snakemake.config["llm"],
-        snakemake.config["store"],
+        stage=snakemake.wildcards.stage,
+        subset=snakemake.wildcards.subset,
+        requests_file=snakemake.input.requests,
+        out_responses=snakemake.output.responses,
+        out_stats=snakemake.output.stats,
+        llm_cfg=snakemake.config["llm"],
+        store_root=snakemake.config["store"],
     )

@@ -5,5 +5,5 @@ from kodcode.snake import log_to, one_line_exit
 from kodcode.sources.errors import SourceError
 
 with log_to(snakemake.log[0]), one_line_exit(PaperInputError, SourceError):
-    write_baseline(snakemake.params.spec, snakemake.params.manifest, snakemake.output.questions,
-                   snakemake.output.stats)
+    write_baseline(spec=snakemake.params.spec, manifest=snakemake.params.manifest,
+                   out_questions=snakemake.output.questions, out_stats=snakemake.output.stats)

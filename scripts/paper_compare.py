@@ -17,9 +17,16 @@ with log_to(snakemake.log[0]), one_line_exit(PaperInputError, SourceError):
         revision = manifest.get("resolved_revision")
     else:
         published = list(snakemake.input.published)
-    stem = snakemake.output.json.removesuffix(".json")
-    summary = make_compare(list(snakemake.input.release), published, bundled_token_counter(), stem, bool(p.demo),
-                           p.labels["run"], p.labels["published"], revision)
+    summary = make_compare(
+        run_files=list(snakemake.input.release),
+        published_files=published,
+        counter=bundled_token_counter(),
+        stem=snakemake.output.json.removesuffix(".json"),
+        demo=bool(p.demo),
+        run_label=p.labels["run"],
+        published_label=p.labels["published"],
+        published_revision=revision,
+    )
     log = logging.getLogger("kodcode.paper")
     log.info("run: %s", summary["run"])
     log.info("published: %s", summary["published"])

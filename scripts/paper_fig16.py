@@ -4,7 +4,10 @@ import logging
 
 with log_to(snakemake.log[0]):
     subsets = list(snakemake.params.subsets)
-    v1, sft = dict(zip(subsets, snakemake.input.v1)), dict(zip(subsets, snakemake.input.sft))
-    stem = snakemake.output.json.removesuffix(".json")
-    summary = make_fig16(v1, stem, bool(snakemake.params.demo), sft)
+    summary = make_fig16(
+        files=dict(zip(subsets, snakemake.input.v1)),
+        sft_files=dict(zip(subsets, snakemake.input.sft)),
+        stem=snakemake.output.json.removesuffix(".json"),
+        demo=bool(snakemake.params.demo),
+    )
     logging.getLogger("kodcode.paper").info(summary["run"])

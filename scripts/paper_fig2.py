@@ -4,6 +4,6 @@ import logging
 
 with log_to(snakemake.log[0]):
     p = snakemake.params
-    stem = snakemake.output.json.removesuffix(".json")
-    summary = make_fig2(dict(zip(p.subsets, snakemake.input)), list(p.ks), stem, bool(p.demo))
+    summary = make_fig2(files=dict(zip(p.subsets, snakemake.input)), ks=list(p.ks),
+                        stem=snakemake.output.json.removesuffix(".json"), demo=bool(p.demo))
     logging.getLogger("kodcode.paper").info(summary["run"])

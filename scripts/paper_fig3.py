@@ -5,6 +5,6 @@ import logging
 
 with log_to(snakemake.log[0]):
     p = snakemake.params
-    stem = snakemake.output.json.removesuffix(".json")
-    summary = make_fig3(dict(zip(p.subsets, snakemake.input)), bundled_token_counter(), stem, bool(p.demo))
+    summary = make_fig3(files=dict(zip(p.subsets, snakemake.input)), counter=bundled_token_counter(),
+                        stem=snakemake.output.json.removesuffix(".json"), demo=bool(p.demo))
     logging.getLogger("kodcode.paper").info(summary["run"])

@@ -3,7 +3,6 @@ from kodcode.paper.contamination import make_fig6
 import logging
 
 with log_to(snakemake.log[0]):
-    stem = snakemake.output.json.removesuffix(".json")
-    summary = make_fig6(dict(snakemake.params.reports), float(snakemake.params.threshold), stem,
-                        bool(snakemake.params.demo))
+    summary = make_fig6(reports=dict(snakemake.params.reports), threshold=float(snakemake.params.threshold),
+                        stem=snakemake.output.json.removesuffix(".json"), demo=bool(snakemake.params.demo))
     logging.getLogger("kodcode.paper").info(summary["run"])

@@ -4,11 +4,11 @@ from kodcode.stages.questions import question_requests
 
 with log_to(snakemake.log[0]), one_line_errors():
     notes = question_requests(
-        snakemake.wildcards.subset,
-        snakemake.input[0] if snakemake.input else None,
-        list(snakemake.output.requests),
-        snakemake.output.stats,
-        snakemake.params.cfg,
+        subset=snakemake.wildcards.subset,
+        seeds_file=snakemake.input[0] if snakemake.input else None,
+        out_paths=list(snakemake.output.requests),
+        out_stats=snakemake.output.stats,
+        params=snakemake.params.cfg,
     )
 # stderr goes to the rule's log; stdout of this local job reaches the Snakemake console
 for note in notes:

@@ -4,14 +4,14 @@ from kodcode.stages.release import release_card
 with log_to(snakemake.log[0]):
     subsets = list(snakemake.params.subsets)
     release_card(
-        subsets,
-        dict(snakemake.params.stats),
-        dict(zip(subsets, snakemake.input.pass_at_k)),
-        dict(zip(subsets, snakemake.input.v1)),
-        dict(zip(subsets, snakemake.input.sft)),
-        snakemake.output.card,
-        snakemake.output.flow,
-        snakemake.output.provenance,
-        dict(snakemake.params.config),
-        snakemake.params.store,
+        subsets=subsets,
+        stats_files=dict(snakemake.params.stats),
+        pass_at_k_files=dict(zip(subsets, snakemake.input.pass_at_k)),
+        v1_files=dict(zip(subsets, snakemake.input.v1)),
+        sft_files=dict(zip(subsets, snakemake.input.sft)),
+        out_card=snakemake.output.card,
+        out_flow=snakemake.output.flow,
+        out_provenance=snakemake.output.provenance,
+        config=dict(snakemake.params.config),
+        store_root=snakemake.params.store,
     )

@@ -3,10 +3,10 @@ from kodcode.stages.release import release_subset
 
 with log_to(snakemake.log[0]):
     release_subset(
-        snakemake.wildcards.subset,
-        list(snakemake.input.triplets),
-        list(snakemake.input.labeled),
-        snakemake.output.v1,
-        snakemake.output.sft,
-        snakemake.params.cfg,
+        subset=snakemake.wildcards.subset,
+        triplet_files=list(snakemake.input.triplets),
+        labeled_files=list(snakemake.input.labeled),
+        out_v1=snakemake.output.v1,
+        out_sft=snakemake.output.sft,
+        params=snakemake.params.cfg,
     )

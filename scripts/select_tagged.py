@@ -3,10 +3,10 @@ from kodcode.stages.tagging import select_tagged
 
 with log_to(snakemake.log[0]):
     select_tagged(
-        snakemake.wildcards.subset,
-        snakemake.input.seeds,
-        list(snakemake.input.responses),
-        snakemake.output.questions,
-        snakemake.output.stats,
-        snakemake.params.cfg,
+        subset=snakemake.wildcards.subset,
+        seeds_file=snakemake.input.seeds,
+        response_paths=list(snakemake.input.responses),
+        out_questions=snakemake.output.questions,
+        out_stats=snakemake.output.stats,
+        params=snakemake.params.cfg,
     )

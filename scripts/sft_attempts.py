@@ -1,8 +1,11 @@
 from kodcode.snake import log_to
-from kodcode.stages.posttrain import sft_attempts
+from kodcode.stages.sft import sft_attempts
 
 with log_to(snakemake.log[0]):
     sft_attempts(
-        snakemake.wildcards.subset, snakemake.input.triplets, snakemake.input.responses, snakemake.output.attempts,
-        snakemake.output.stats,
+        subset=snakemake.wildcards.subset,
+        triplets_file=snakemake.input.triplets,
+        responses_file=snakemake.input.responses,
+        out_attempts=snakemake.output.attempts,
+        out_stats=snakemake.output.stats,
     )

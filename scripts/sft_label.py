@@ -1,12 +1,12 @@
 from kodcode.snake import log_to
-from kodcode.stages.posttrain import sft_label
+from kodcode.stages.sft import sft_label
 
 with log_to(snakemake.log[0]):
     sft_label(
-        snakemake.wildcards.subset,
-        snakemake.input.triplets,
-        snakemake.input.attempts,
-        snakemake.input.verdicts,
-        snakemake.output.labeled,
-        snakemake.output.stats,
+        subset=snakemake.wildcards.subset,
+        triplets_file=snakemake.input.triplets,
+        attempts_file=snakemake.input.attempts,
+        verdicts_file=snakemake.input.verdicts,
+        out_labeled=snakemake.output.labeled,
+        out_stats=snakemake.output.stats,
     )

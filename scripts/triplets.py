@@ -1,8 +1,11 @@
 from kodcode.snake import log_to
-from kodcode.stages.posttrain import triplets
+from kodcode.stages.style import triplets
 
 with log_to(snakemake.log[0]):
     triplets(
-        snakemake.wildcards.subset, snakemake.input.verified, snakemake.input.responses, snakemake.output.triplets,
-        snakemake.output.stats,
+        subset=snakemake.wildcards.subset,
+        verified_file=snakemake.input.verified,
+        style_responses=snakemake.input.responses,
+        out_triplets=snakemake.output.triplets,
+        out_stats=snakemake.output.stats,
     )

@@ -40,10 +40,16 @@ class Checked:
 
 
 def load_schema(basedir: str | Path) -> dict[str, Any]:
+    """The schema, with the subset names (``definitions.subset_name``) taken from
+    kodcode.subsets, the one place that lists them with how each makes its questions."""
     import yaml
 
+    from .subsets import SUBSETS
+
     with open(Path(basedir) / SCHEMA, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    schema["definitions"]["subset_name"]["enum"] = list(SUBSETS)
+    return schema
 
 
 def check(config: Mapping[str, Any], overrides: Mapping[str, Any], schema: Mapping[str, Any]) -> Checked:

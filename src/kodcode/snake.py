@@ -1,12 +1,15 @@
-"""What every rule script does first: send stderr (and logging) to the rule's log file."""
+"""What every rule script does first (send stderr and logging to the rule's log file), and the
+Snakefile's hooks and helpers that need Snakemake's own objects."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import sys
+from functools import cache
+from itertools import product
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 
 @contextlib.contextmanager
@@ -133,3 +136,39 @@ def on_success(workflow) -> None:
 
     for line in success_lines(Path.cwd()):
         logger.info(line)
+
+
+def stats_sidecars(rules: Iterable[Any], values: Mapping[str, Sequence[str]],
+                   fan_out: Mapping[str, Sequence[str]]) -> list[str]:
+    """The ``stats`` output of every job that the wildcard ``values`` and ``fan_out`` give, for
+    the data-flow table: for each rule (Snakemake's ``workflow.rules``) with a ``stats`` output
+    whose wildcards all have values, each combination the rule accepts (its wildcard
+    constraints) whose plain-path inputs some rule makes. The input check keeps rule
+    ``generate`` to the stages a subset has: it accepts ``tags/requests`` of any subset, but only
+    Filter's are made. ``fan_out`` wildcards (the shards) never change which rules apply: the
+    check runs with their first value and the files are listed for all of them."""
+    from snakemake.io import apply_wildcards, is_callable
+
+    rules = list(rules)
+    first = {name: vals[:1] for name, vals in fan_out.items()}
+    known = {**values, **first}
+
+    @cache
+    def made(path: str) -> bool:
+        return any(r.is_producer(path) for r in rules)
+
+    out: list[str] = []
+    for rule in rules:
+        stats = rule.output.get("stats")
+        names = sorted(rule.wildcard_names)
+        if stats is None or not names or any(n not in known for n in names):
+            continue
+        for combo in product(*(known[n] for n in names)):
+            wc = dict(zip(names, combo))
+            inputs = [apply_wildcards(str(f), wc) for f in rule.input if not is_callable(f)]
+            if not rule.is_producer(apply_wildcards(str(stats), wc)) or not all(made(f) for f in inputs):
+                continue
+            spread = [n for n in names if n in fan_out]
+            for more in product(*(fan_out[n] for n in spread)):
+                out.append(apply_wildcards(str(stats), {**wc, **dict(zip(spread, more))}))
+    return list(dict.fromkeys(out))

@@ -105,9 +105,10 @@ class StoreRunner(Generic[T, R]):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # intact but not in the shape this code reads: most likely another kodcode
             # version wrote it, so stop rather than move aside (and pay again for) a whole store
-            raise StoreError(f"store record {self.store.path_for(key)} is intact but this kodcode cannot read it "
+            where = self.store.location(key) if hasattr(self.store, "location") else self.store.path_for(key)
+            raise StoreError(f"store record {key} ({where}) is intact but this kodcode cannot read it "
                              f"({type(exc).__name__}: {exc}); was it written by another version? Run the version "
-                             "that wrote it, or move the file away to have it produced again") from None
+                             "that wrote it, or point 'store' at a separate folder for this version") from None
 
     def run(self, batch: Batch[T, R], execute: Callable[[list[T], Deliver], None],
             on_result: Deliver | None = None) -> None:
@@ -149,9 +150,14 @@ class StoreRunner(Generic[T, R]):
 
 
 def _close(writer: StoreWriter | ContentStore | None, quiet: bool = False) -> None:
-    if isinstance(writer, StoreWriter):
-        try:
+    """Wait for the writes, then publish them, so that other jobs see this batch's results at once."""
+    store = writer.store if isinstance(writer, StoreWriter) else writer
+    try:
+        if isinstance(writer, StoreWriter):
             writer.close()
-        except StoreError:
-            if not quiet:
-                raise
+        flush = getattr(store, "flush", None)
+        if flush is not None:
+            flush()
+    except StoreError:
+        if not quiet:
+            raise

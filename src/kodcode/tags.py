@@ -11,11 +11,12 @@ each in its own request (as upstream's tagger does: one task per call):
 
 The tagger is a chat model whose answer is prefilled with ``{`` and stopped at ``}``. That is
 expressed as a raw completion prompt (:func:`prefilled_chat_prompt`): the model's own chat
-template rendered up to the start of the assistant turn, followed by ``{``. A raw prompt
-needs nothing new from any backend: ``openai`` sends it to ``/completions`` (``vllm serve``,
-SGLang, Together), ``vllm`` tokenizes it as ``vllm serve`` does, and ``replay`` keys it like
-any other request. The answer text is what follows the ``{``; :func:`parse_tag_answer` puts
-the braces back and reads it as JSON, with no salvaging: anything else is a drop with a reason.
+template (``kodcode.llm.chat_templates``) rendered up to the start of the assistant turn,
+followed by ``{``. A raw prompt needs nothing new from any backend: ``openai`` sends it to
+``/completions`` (``vllm serve``, SGLang, Together), ``vllm`` tokenizes it as ``vllm serve``
+does, and ``replay`` keys it like any other request. The answer text is what follows the
+``{``; :func:`parse_tag_answer` puts the braces back and reads it as JSON, with no salvaging:
+anything else is a drop with a reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
+
+from .llm.chat_templates import CHAT_TEMPLATES, ChatTemplate, guess_template
 
 # ------------------------------------------------------------------ label sets (data)
 
@@ -66,11 +69,8 @@ TASK_CATEGORIES: tuple[tuple[str, str], ...] = (
 QUALITY_NAMES: tuple[str, ...] = tuple(n for n, _ in QUALITY_LEVELS)
 CATEGORY_NAMES: tuple[str, ...] = tuple(n for n, _ in TASK_CATEGORIES)
 
-# the paper's selection: high-quality rows of the two code-writing categories
-DEFAULT_KEEP_QUALITY: tuple[str, ...] = ("good", "excellent")
-DEFAULT_KEEP_CATEGORIES: tuple[str, ...] = ("Algorithm Implementation", "Function Generation")
-
-DEFAULT_TAGGER = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+# The tagger model and the paper's keep rule (good or excellent questions of the two
+# code-writing categories) are defaults of config/schema.yaml (models.tagger, filter.*), not here.
 PREFIX = "{"  # the answer is prefilled with this ...
 STOP = "}"  # ... and stopped here (our answers are flat JSON objects)
 
@@ -97,68 +97,23 @@ def label_list(pairs: Sequence[tuple[str, str]]) -> str:
 # ------------------------------------------------------------------ the prefilled chat prompt
 
 
-@dataclass(frozen=True)
-class ChatFormat:
-    """A chat template as plain strings, enough for one user turn and the assistant's start."""
-
-    name: str
-    head: str  # what the template puts before the first user turn (BOS omitted: tokenizers add it)
-    user: str  # "{user}" is replaced by the user message
-    assistant: str  # opens the assistant turn
-    stop_token_ids: tuple[int, ...]  # end of turn / end of text
-
-
-CHAT_FORMATS: dict[str, ChatFormat] = {
-    # Llama 3.1/3.2/3.3 Instruct: the tokenizer's template always writes a system block with a
-    # knowledge cut-off and a date ("26 Jul 2024" unless the caller passes one), even with no
-    # system message; it is kept here so the prompt is the one apply_chat_template gives.
-    "llama-3.1": ChatFormat(
-        "llama-3.1",
-        head="<|start_header_id|>system<|end_header_id|>\n\n"
-             "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>",
-        user="<|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|>",
-        assistant="<|start_header_id|>assistant<|end_header_id|>\n\n",
-        stop_token_ids=(128001, 128008, 128009),
-    ),
-    "llama-3": ChatFormat(
-        "llama-3",
-        head="",
-        user="<|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|>",
-        assistant="<|start_header_id|>assistant<|end_header_id|>\n\n",
-        stop_token_ids=(128001, 128009),
-    ),
-    "qwen2.5": ChatFormat(
-        "qwen2.5",
-        head="<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n",
-        user="<|im_start|>user\n{user}<|im_end|>\n",
-        assistant="<|im_start|>assistant\n",
-        stop_token_ids=(151643, 151645),
-    ),
-}
-
-
-def chat_format_for(model: str, name: str | None = None) -> ChatFormat:
-    """``name`` (config ``filter.chat_format``) or the format guessed from the model id."""
+def chat_format_for(model: str, name: str | None = None) -> ChatTemplate:
+    """``name`` (config ``filter.chat_format``) or the chat template guessed from the model id."""
     if name:
-        if name not in CHAT_FORMATS:
-            raise ValueError(f"filter.chat_format: unknown chat format {name!r}; known: {', '.join(CHAT_FORMATS)}")
-        return CHAT_FORMATS[name]
-    m = model.lower()
-    if any(v in m for v in ("llama-3.1", "llama-3.2", "llama-3.3", "llama3.1", "llama3.2", "llama3.3")):
-        return CHAT_FORMATS["llama-3.1"]
-    if "llama-3" in m or "llama3" in m:
-        return CHAT_FORMATS["llama-3"]
-    if "qwen2" in m:
-        return CHAT_FORMATS["qwen2.5"]
-    raise ValueError(f"models.tagger.model: no chat format known for {model!r}; "
-                     f"set filter.chat_format to one of {', '.join(CHAT_FORMATS)}")
+        if name not in CHAT_TEMPLATES:
+            raise ValueError(f"filter.chat_format: unknown chat format {name!r}; known: {', '.join(CHAT_TEMPLATES)}")
+        return CHAT_TEMPLATES[name]
+    guessed = guess_template(model)
+    if guessed is None:
+        raise ValueError(f"models.tagger.model: no chat format known for {model!r}; "
+                         f"set filter.chat_format to one of {', '.join(CHAT_TEMPLATES)}")
+    return CHAT_TEMPLATES[guessed]
 
 
-def prefilled_chat_prompt(fmt: ChatFormat, user: str, prefix: str = PREFIX) -> str:
-    """One user turn, then the assistant turn already begun with ``prefix``.
-
-    The user text is stripped, as the Llama and Qwen templates do."""
-    return fmt.head + fmt.user.replace("{user}", user.strip()) + fmt.assistant + prefix
+def prefilled_chat_prompt(fmt: ChatTemplate, user: str, prefix: str = PREFIX) -> str:
+    """One user turn, then the assistant turn already begun with ``prefix`` (see
+    ``ChatTemplate.prefilled_answer``)."""
+    return fmt.prefilled_answer(user, prefix)
 
 
 # ------------------------------------------------------------------ reading answers
@@ -242,15 +197,15 @@ def parse_tag_answer(task: str, text: str | None, finish_reason: str | None = "s
 
 @dataclass(frozen=True)
 class KeepRule:
-    quality: tuple[str, ...] = DEFAULT_KEEP_QUALITY
-    categories: tuple[str, ...] = DEFAULT_KEEP_CATEGORIES
+    quality: tuple[str, ...]
+    categories: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any] | None) -> "KeepRule":
-        """From the config's ``filter`` section; unknown labels stop with the key named."""
-        cfg = cfg or {}
-        quality = tuple(cfg.get("keep_quality") or DEFAULT_KEEP_QUALITY)
-        categories = tuple(cfg.get("keep_categories") or DEFAULT_KEEP_CATEGORIES)
+    def from_config(cls, cfg: Mapping[str, Any]) -> "KeepRule":
+        """From the config's ``filter`` section as validated (the schema fills in the paper's
+        rule); unknown labels stop with the key named."""
+        quality = tuple(cfg["keep_quality"])
+        categories = tuple(cfg["keep_categories"])
         for key, values, known in (("keep_quality", quality, QUALITY_NAMES),
                                    ("keep_categories", categories, CATEGORY_NAMES)):
             bad = [v for v in values if v not in known]

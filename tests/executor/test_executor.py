@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kodcode.executor import Attempt, ExecResult, Limits, run_attempts
-from kodcode.executor import engines
+from kodcode.executor import bwrap, engines
 from kodcode.executor.service import execute, verdict_key
 from kodcode.executor.verdict import base_name, decide, parse_stdio_cases, same_output, static_tests
 from kodcode.store import ContentStore
@@ -237,7 +237,7 @@ def test_no_usable_bwrap_says_why_and_what_to_do(monkeypatch, tmp_path, fresh_bw
     denied = 'echo "bwrap: No permissions to create new namespace" >&2; exit 1'
     fakes = [("system", str(_fake_bwrap(tmp_path / "s", denied)), ""),
              ("bundled", str(_fake_bwrap(tmp_path / "b", denied)), "")]
-    monkeypatch.setattr(engines, "_bwrap_candidates", lambda: fakes)
+    monkeypatch.setattr(bwrap, "_bwrap_candidates", lambda: fakes)
     for name in ("auto", "bwrap"):
         with pytest.raises(engines.EngineUnavailable, match="user namespaces are switched off") as err:
             engines.resolve(name)
@@ -493,7 +493,10 @@ def test_test_env_declarations_agree():
 def test_container_definitions_build_from_the_declaration():
     for name in ("test-env.def", "Dockerfile.test-env"):
         text = (ROOT / "containers" / name).read_text()
-        assert "envs/test-env.yaml" in text and "worker.py" in text and "bubblewrap" in text
+        assert "envs/test-env.yaml" in text and "bubblewrap" in text
+        # the whole worker folder goes into the image and runs as a folder
+        assert "src/kodcode/executor/worker" in text and "worker.py" not in text
+        assert f"python -I {engines.IN_IMAGE_DIR}" in text or f'"python", "-I", "{engines.IN_IMAGE_DIR}"' in text
 
 
 def test_bench_exits_clearly_without_fixtures(monkeypatch, tmp_path):
@@ -535,9 +538,8 @@ def test_bwrap_worker_living_under_tmp_still_starts(tmp_path, monkeypatch):
         pytest.skip(f"bwrap unusable here: {engines.bwrap_problem()}")
     if not str(tmp_path.resolve()).startswith("/tmp/"):
         pytest.skip("pytest's tmp_path is not under /tmp on this machine")
-    worker = tmp_path / "checkout" / "worker.py"
-    worker.parent.mkdir()
-    shutil.copy(engines.WORKER, worker)
+    worker = tmp_path / "checkout" / "worker"
+    shutil.copytree(engines.WORKER, worker, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(engines, "WORKER", worker)
     pool = WorkerPool("bwrap", workers=1, preload=())
     try:

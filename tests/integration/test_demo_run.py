@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from kodcode.stages.release import SFT_COLUMNS, V1_COLUMNS
+from kodcode.subsets import SUBSETS
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_SUBSETS = ["Prefill", "Leetcode", "Codeforces", "Apps", "Taco", "Code_Contests", "Package", "Evol", "Algorithm",
-                "Data_Structure", "Docs", "Filter"]
+DEMO_SUBSETS = list(SUBSETS)  # the demo runs every subset
 FEW = ["Prefill", "Docs", "Filter"]  # raw prefill prompts, chat prompts with markers, tagging
 # the release files of FEW only: the paper figures and the card are covered by the full run
 FEW_RELEASE = ["--"] + [f"results/release/{layout}/{s}.parquet" for s in FEW

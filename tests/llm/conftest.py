@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kodcode.llm.fakeserver import FakeOpenAIServer
 from kodcode.llm.openai_backend import OpenAIBackend, OpenAIConfig
 from kodcode.llm.request import Request
+from kodcode.testing.fake_openai import FakeOpenAIServer
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_duplicates_are_asked_once_and_summary_is_logged(tmp_path, capsys):
 
 
 def test_no_backend_and_misses_is_fatal(tmp_path):
-    from kodcode.llm.backends import BackendFatalError
+    from kodcode.llm.base import BackendFatalError
 
     with pytest.raises(BackendFatalError, match="not in the store"):
         run_requests([chat(1)], None, response_store(tmp_path), progress=False)

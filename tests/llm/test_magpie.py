@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from kodcode.llm import magpie
+from kodcode.llm.chat_templates import CHAT_TEMPLATES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_qwen_prefill_prompt_ends_inside_the_user_turn():
@@ -38,19 +44,13 @@ def test_three_openings_and_question_join():
     assert magpie.question_from_completion("Create a function that", "") == ""
 
 
-def test_family_guess_and_config_overrides():
-    assert magpie.family_for_model("Qwen/Qwen2.5-Coder-7B-Instruct") == "qwen2.5"
-    assert magpie.family_for_model("meta-llama/Llama-3.1-8B-Instruct") == "llama-3"
-    with pytest.raises(KeyError):
-        magpie.family_for_model("mistralai/Mistral-7B")
-    t = magpie.templates_from_config({"templates": {
-        "qwen2.5": {"default_system": "Custom.", "stop_token_ids": [1, 2]},
-        "phi-3": {"system_block": "<|system|>\n{system}<|end|>\n", "user_start": "<|user|>\n", "stop": ["<|end|>"]},
-    }})
-    assert magpie.prefill_prompt("qwen2.5", None, "Go", templates=t).startswith("<|im_start|>system\nCustom.<|im_end|>")
-    assert magpie.stop_token_ids("qwen2.5", templates=t) == [1, 2]
-    assert magpie.prefill_prompt("phi-3", "S", "Write", templates=t) == "<|system|>\nS<|end|>\n<|user|>\nWrite"
-    with pytest.raises(ValueError):
-        magpie.templates_from_config({"templates": {"new": {"stop": ["x"]}}})
-    with pytest.raises(KeyError):
+def test_families_are_the_schema_choices_and_share_the_chat_templates():
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text(encoding="utf-8"))
+    assert tuple(schema["properties"]["prefill"]["properties"]["family"]["enum"]) == magpie.FAMILIES
+    # one table of chat markup: MAGPIE's prompt is the tagger's template cut inside the user turn
+    qwen = CHAT_TEMPLATES["qwen2.5"]
+    assert magpie.prefill_prompt("qwen2.5", None, "Go") == qwen.system_turn() + qwen.user_start + "Go"
+    # Llama 3.1 is prefilled as upstream MAGPIE does it: the Llama 3 markup, no dated system turn
+    assert magpie.template("llama3.1") is CHAT_TEMPLATES["llama-3"]
+    with pytest.raises(KeyError, match="unknown MAGPIE template family 'nope'; known: qwen2.5, llama-3"):
         magpie.prefill_prompt("nope", None, "x")

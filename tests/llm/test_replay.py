@@ -8,9 +8,10 @@ import pytest
 
 from kodcode.cli import main as kodcode_main
 from kodcode.jsonl import write_jsonl
-from kodcode.llm.backends import ReplayMiss, make_backend
+from kodcode.llm.backends import make_backend
+from kodcode.llm.base import ReplayMiss
 from kodcode.llm.client import response_store, run_requests
-from kodcode.llm.fakeserver import FakeOpenAIServer
+from kodcode.testing.fake_openai import FakeOpenAIServer
 
 from .conftest import chat, make_backend as backend_for
 

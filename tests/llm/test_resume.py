@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from kodcode.llm.client import response_store
-from kodcode.llm.fakeserver import FakeOpenAIServer, fingerprint
 from kodcode.llm.openai_backend import OpenAIBackend, OpenAIConfig
+from kodcode.testing.fake_openai import FakeOpenAIServer, fingerprint
 
 from ._child import batch
 

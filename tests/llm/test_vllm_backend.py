@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from kodcode.llm import magpie
-from kodcode.llm.backends import BackendFatalError, make_backend
+from kodcode.llm.backends import make_backend
+from kodcode.llm.base import BackendFatalError
 from kodcode.llm.client import response_store, run_requests
 from kodcode.llm.request import Request
 from kodcode.llm.vllm_backend import INSTALL_HINT, VLLMBackend, VLLMConfig

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kodcode.llm.fakeserver import FakeOpenAIServer
+from kodcode.testing.fake_openai import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE_LINES = ("Using workflow specific profile", "Config file config/config.yaml is extended")
@@ -89,3 +89,18 @@ def test_misconfigured_source_is_one_line(wf):
     rc, out = snakemake(wf, "-n", "--config", "sources={Leetcode: {kind: github}}")
     assert rc == 1
     assert own_lines(out) == ["sources.Leetcode.kind: Leetcode seeds come from a hf source, not github"]
+
+
+def test_the_prefill_subset_without_a_prefill_section_is_one_line(wf):
+    import yaml
+
+    path = wf / "config" / "config.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    del cfg["prefill"]
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    rc, out = snakemake(wf, "-n", "--config", "subsets=[Prefill,Leetcode]")
+    assert rc == 1
+    assert own_lines(out) == ["config: prefill is missing; the Prefill subset needs prefill.family and "
+                              "prefill.openings (see config/schema.yaml), or remove it from subsets"]
+    rc, _ = snakemake(wf, "-n", "--config", "subsets=[Leetcode]")  # the other subsets do not need it
+    assert rc == 0

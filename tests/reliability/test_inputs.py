@@ -23,7 +23,9 @@ from kodcode.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SEEDS = ROOT / "demo" / "seeds" / "leetcode.jsonl"  # 10 lines, the last one an empty question
-LIMIT_REASON = "longer than llm.max_prompt_chars (200000)"
+LIMIT = 200_000  # llm.max_prompt_chars as the schema fills it in; the rule passes it to every stage
+LIMIT_REASON = f"longer than llm.max_prompt_chars ({LIMIT})"
+MODEL = {"model": "m", "temperature": 0.0, "top_p": 1.0, "max_tokens": 2048, "stop": []}  # a models.* entry, filled in
 
 
 def damaged_seeds(tmp_path: Path, line: int, make_bad) -> Path:
@@ -41,7 +43,8 @@ def non_utf8(line: bytes) -> bytes:
 
 def run_seeds(tmp_path: Path, plan: dict) -> tuple[list[dict], dict, list[str]]:
     seeds_out, stats_out = tmp_path / "seeds.jsonl", tmp_path / "seeds.stats.json"
-    notes = build_seeds({"seed": 1, "cache_dir": str(tmp_path / "cache"), **plan}, str(seeds_out), str(stats_out))
+    notes = build_seeds(plan={"seed": 1, "cache_dir": str(tmp_path / "cache"), **plan}, out_seeds=str(seeds_out),
+                        out_stats=str(stats_out), max_prompt_chars=LIMIT)
     return read_jsonl(seeds_out), read_json(stats_out), notes
 
 
@@ -125,14 +128,14 @@ def test_a_10_mb_seed_line_is_dropped_and_counted_never_sent(tmp_path):
     seeds, stats, notes = run_seeds(tmp_path, {"subset": "Leetcode", "file": str(bad)})
     assert "lc-huge" not in {s["id"] for s in seeds} and len(seeds) == 8
     assert stats["dropped"][LIMIT_REASON] == 1 and stats["over_limit"] == ["lc-huge"]
-    assert any("llm.max_prompt_chars (200000 characters; ids lc-huge)" in n for n in notes)
+    assert any(f"llm.max_prompt_chars ({LIMIT} characters; ids lc-huge)" in n for n in notes)
     # counted where the data-flow table reads it
     assert LIMIT_REASON + ": 1" in flow_row("Leetcode", _sum_stats([str(tmp_path / "seeds.stats.json")]))["seed_drops"]
 
     # a prompt built over the limit (three seeds and the template) is dropped and counted too
     outs = [str(tmp_path / "requests_000.jsonl")]
     limit = 1300
-    params = {"subset": {"n_prompts": 6}, "model": {"model": "m"}, "seed": 7, "prefill": None,
+    params = {"subset": {"n_prompts": 6}, "model": MODEL, "seed": 7, "prefill": None,
               "template": load_template(spec("Leetcode").template), "max_prompt_chars": limit}
     notes = question_requests("Leetcode", str(tmp_path / "seeds.jsonl"), outs, str(tmp_path / "q.json"), params)
     sent = read_jsonl(outs[0])
@@ -155,9 +158,9 @@ def test_a_prepared_seed_file_without_a_seed_is_named_in_one_line(tmp_path, cont
 
     f = tmp_path / "seeds.jsonl"
     f.write_bytes(content)
-    problem = prepared_file_problem(f, spec("Leetcode"), 200_000)
+    problem = prepared_file_problem(f, spec("Leetcode"), LIMIT)
     assert problem.startswith(f"seeds.Leetcode: {f} {says}") and "\n" not in problem
-    assert prepared_file_problem(DEMO_SEEDS, spec("Leetcode"), 200_000) is None
+    assert prepared_file_problem(DEMO_SEEDS, spec("Leetcode"), LIMIT) is None
 
 
 # ------------------------------------------------------------------ through Snakemake

@@ -1,6 +1,7 @@
 """Issue 10, the store: damaged records, a store that vanishes mid-run, verdicts kept as they come.
 
-One test (or parametrised group) per probe: each failed before the fix."""
+One test (or parametrised group) per probe: each failed before the fix. Since issue 13 records are
+packed into segment files, so damage is done to a record inside its segment."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from kodcode.jsonl import write_jsonl
 from kodcode.llm.client import response_store, run_requests
 from kodcode.llm.request import Request, Response
 from kodcode.stages import generate as generate_stage
-from kodcode.store import ContentStore, StoreError
+from kodcode.store import ContentStore, Options, StoreError, encode_record
 
 from executor.conftest import requires_bwrap
 
@@ -63,14 +64,24 @@ def filled(tmp_path: Path, n: int = 3) -> tuple[ContentStore, list[Request]]:
     return store, reqs
 
 
-def damage(path: Path, how: str) -> None:
-    data = path.read_bytes()
-    if how == "truncated":
-        path.write_bytes(data[: len(data) // 2])
+def segment_of(store: ContentStore, key: str) -> tuple[Path, int]:
+    """The segment file and offset of a key's packed record."""
+    where, _, off = store.location(key).rpartition("@")
+    return Path(where), int(off)
+
+
+def damage(store: ContentStore, key: str, how: str) -> Path:
+    """Damage a packed record in place; returns its ``segment@offset`` as verify names it."""
+    seg, off = segment_of(store, key)
+    data = bytearray(seg.read_bytes())
+    if how == "cut":  # the segment was copied or written only in part: it ends inside the record
+        del data[off + 30:]
     elif how == "garbage":
-        path.write_bytes(b"\x00\xffnot a record")
-    else:  # still valid JSON, but not what was written
-        path.write_bytes(data.replace(b"echo", b"ECHO"))
+        data[off:off + 40] = b"\x00\xffnot a record".ljust(40, b"\x00")
+    else:  # a byte of the compressed record changed on disk
+        data[off + 60] ^= 0x01
+    seg.write_bytes(bytes(data))
+    return Path(f"{seg}@{off}")
 
 
 # ------------------------------------------------------------------ the record format
@@ -82,66 +93,74 @@ def test_records_read_back_exactly_and_records_without_checksum_still_read(tmp_p
     store.put("ab" * 8, rec)
     store.put("cd" * 8, {})
     assert store.get("ab" * 8) == rec and store.get("cd" * 8) == {}
-    assert store.path_for("ab" * 8).read_text(encoding="utf-8").startswith('{"_sha256": "')
-    # a record written before checksums existed: plain sorted JSON
-    old = store.path_for("ef" * 8)
-    old.write_text(json.dumps({"response": {"text": "old"}}, sort_keys=True), encoding="utf-8")
-    assert store.get("ef" * 8) == {"response": {"text": "old"}}
-    assert dict(store.items())["ef" * 8] == {"response": {"text": "old"}}
+    assert "@" in store.location("ab" * 8) and not store.path_for("ab" * 8).exists()  # packed, not a file
+    # records of the one-file layout, with a checksum and from before checksums: still read
+    (tmp_path / "responses" / "ef").mkdir(exist_ok=True)
+    store.path_for("ef" * 8).write_text(json.dumps({"response": {"text": "old"}}, sort_keys=True), encoding="utf-8")
+    store.path_for("ee" * 8).write_bytes(encode_record({"response": {"text": "checked"}}))
+    fresh = ContentStore(tmp_path, "responses")
+    assert fresh.get("ef" * 8) == {"response": {"text": "old"}}
+    assert dict(fresh.items())["ee" * 8] == {"response": {"text": "checked"}}
+    assert len(fresh) == 4
 
 
 # ------------------------------------------------------------------ probe 1: a damaged record
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage", "edited"])
+@pytest.mark.parametrize("how", ["cut", "garbage", "edited"])
 def test_damaged_record_is_quarantined_and_asked_for_again(tmp_path, caplog, how):
     store, reqs = filled(tmp_path)
-    bad = store.path_for(reqs[1].key)
-    damage(bad, how)
+    damage(store, reqs[1].key, how)
+    reader = response_store(str(tmp_path / "store"))
     with caplog.at_level(logging.WARNING, logger="kodcode.store"):
-        assert store.get(reqs[1].key) is None
-    assert str(bad) in caplog.text and "moved to" in caplog.text
+        assert reader.get(reqs[1].key) is None
+    assert reqs[1].key in caplog.text and "a copy is in" in caplog.text
     moved = list((tmp_path / "store" / "quarantine" / "responses").iterdir())
-    assert len(moved) == 1 and moved[0].name.startswith(reqs[1].key) and not bad.exists()
+    assert len(moved) == 1 and moved[0].name.startswith(reqs[1].key)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kodcode.store"):
+        assert reader.get(reqs[1].key) is None  # skipped from now on, without a second warning or copy
+    assert "a copy is in" not in caplog.text and len(list(moved[0].parent.iterdir())) == 1
 
-    damage(store.path_for(reqs[2].key), how)  # found by the run itself this time
+    if how != "cut":  # a cut segment has lost reqs[2] already
+        damage(store, reqs[2].key, how)  # found by the run itself this time
     backend = EchoBackend()
     out, stats = run_requests(reqs, backend, store, progress=False)
     assert backend.seen == [reqs[1].key, reqs[2].key]
     assert stats.cache_hits == 1 and stats.generated == 2
     assert [r.text for r in out] == ["echo Q_0", "echo Q_1", "echo Q_2"]
-    assert all(store.get(r.key) is not None for r in reqs)
+    assert all(response_store(str(tmp_path / "store")).get(r.key) is not None for r in reqs)
 
 
 def test_import_replaces_damaged_records(tmp_path, capsys):
     store, reqs = filled(tmp_path)
     archive = tmp_path / "archive.jsonl"
     assert kodcode_main(["store", "export", "--root", str(store.root), str(archive)]) == 0
-    damage(store.path_for(reqs[0].key), "truncated")
+    damage(store, reqs[0].key, "garbage")
     capsys.readouterr()
     assert kodcode_main(["store", "import", "--root", str(store.root), str(archive)]) == 0
     assert "0 added, 2 already present, 1 damaged records repaired" in capsys.readouterr().out
-    assert dict(store.items()) == {json.loads(x)["key"]: json.loads(x)["record"]
-                                   for x in archive.read_text(encoding="utf-8").splitlines()}
+    assert dict(ContentStore(store.root, "responses").items()) == {
+        json.loads(x)["key"]: json.loads(x)["record"] for x in archive.read_text(encoding="utf-8").splitlines()}
 
 
 def test_stats_export_and_verify_report_damage_without_crashing(tmp_path, capsys):
     store, reqs = filled(tmp_path)
-    bad = store.path_for(reqs[0].key)
-    damage(bad, "garbage")
-    stray = bad.parent / f".{reqs[0].key}.0123.tmp"
+    bad = damage(store, reqs[0].key, "garbage")
+    stray = store.base / "log" / ".000000000009.0123.tmp"  # a publisher killed before its link
     stray.write_text("half")
     os.utime(stray, (time.time() - 7200, time.time() - 7200))
     root = ["--root", str(store.root)]
     capsys.readouterr()
 
+    # stats does not read records: it counts what was written (verify is what reads them)
     assert kodcode_main(["store", "stats", *root, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["damaged_records"] == 1 and data["stages"]["questions"]["records"] == 2
+    assert data["stages"]["questions"]["records"] == 3 and data["stray_temp_files"] == 1
     assert kodcode_main(["store", "export", *root, str(tmp_path / "x.jsonl")]) == 0
     cap = capsys.readouterr()
     assert "exported 2 records" in cap.out and "skipped 1 damaged records" in cap.err
-    assert bad.exists()  # looking does not move anything
+    assert not (store.root / "quarantine").exists()  # looking does not quarantine anything
 
     assert kodcode_main(["store", "verify", *root]) == 1
     out = capsys.readouterr().out
@@ -149,10 +168,28 @@ def test_stats_export_and_verify_report_damage_without_crashing(tmp_path, capsys
     assert "--repair" in out
     assert kodcode_main(["store", "verify", *root, "--repair"]) == 0
     out = capsys.readouterr().out
-    assert "moved 1 damaged records to" in out and "removed 1 temporary files" in out
-    assert not bad.exists() and not stray.exists()
+    assert "quarantined 1 damaged records in" in out and "removed 1 temporary files" in out
+    assert not stray.exists() and len(list((store.root / "quarantine" / "responses").iterdir())) == 1
     assert kodcode_main(["store", "verify", *root]) == 0
     assert "2 good records" in capsys.readouterr().out
+
+
+def test_damaged_one_file_records_are_still_quarantined_and_reported(tmp_path, capsys):
+    """Stores of the one-file layout (before migrate) keep the old behaviour."""
+    store = ContentStore(tmp_path, "responses")
+    for i, key in enumerate(("ab" * 8, "cd" * 8, "ef" * 8)):
+        store.base.joinpath(key[:2]).mkdir(parents=True, exist_ok=True)
+        store.path_for(key).write_bytes(encode_record({"stage": "questions", "i": i}))
+    bad = store.path_for("cd" * 8)
+    bad.write_bytes(bad.read_bytes()[:20])
+    root = ["--root", str(tmp_path)]
+    capsys.readouterr()
+    assert kodcode_main(["store", "stats", *root, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["damaged_records"] == 1 and data["stages"]["questions"]["records"] == 2
+    assert kodcode_main(["store", "verify", *root, "--repair"]) == 0
+    assert not bad.exists() and "quarantined 1 damaged records" in capsys.readouterr().out
+    assert ContentStore(tmp_path, "responses").get("cd" * 8) is None
 
 
 # ------------------------------------------------------------------ probe 2: the store vanishes
@@ -191,19 +228,32 @@ def test_store_deleted_mid_run_ends_the_generate_job_without_traceback(tmp_path,
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_unwritable_store_is_one_line(tmp_path, monkeypatch):
-    store = ContentStore(tmp_path, "verdicts")
+@pytest.mark.parametrize("when", ["new segment", "mid-segment"])
+def test_unwritable_store_is_one_line(tmp_path, monkeypatch, when):
+    store = ContentStore(tmp_path, "verdicts", Options(segment_max=200 if when == "new segment" else 1 << 30))
     store.put("ab" * 8, {"x": 1})
-    real_open = os.open
+    real_open, real_write = os.open, os.write
 
-    def full(path, *a, **k):
-        if str(path).endswith(".tmp"):
+    def full_open(path, *a, **k):
+        if str(path).endswith(".seg"):
             raise OSError(28, "No space left on device")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(os, "open", full)
+    def full_write(fd, data):
+        if fd == store._engine.seg_fd:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    if when == "new segment":  # the 200-byte segment is full: the next put needs a new file
+        monkeypatch.setattr(os, "open", full_open)
+    else:
+        monkeypatch.setattr(os, "write", full_write)
     with pytest.raises(StoreError, match=r"cannot write to store .*No space left on device.*stored so far are safe"):
-        store.put("cd" * 8, {"x": 2})
+        store.put("cd" * 8, {"x": os.urandom(300).hex()})
+    monkeypatch.undo()
+    again = ContentStore(tmp_path, "verdicts")
+    assert again.get("ab" * 8) == {"x": 1} and again.get("cd" * 8) is None
+    assert again.put("cd" * 8, {"x": 2}) and ContentStore(tmp_path, "verdicts").get("cd" * 8) == {"x": 2}
 
 
 class VanishingStore(ContentStore):

@@ -216,3 +216,17 @@ def test_validate_fills_defaults_in_place():
     cfg["llm"].pop("max_failure_share")
     assert validate(cfg, SCHEMA) == []
     assert cfg["llm"]["max_failure_share"] == 0.05
+
+
+def test_the_subset_names_come_from_kodcode_subsets_only():
+    """The schema file does not list the subsets a second time; load_schema fills them in."""
+    import yaml
+
+    from kodcode.subsets import SUBSETS
+
+    raw = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text(encoding="utf-8"))
+    assert "enum" not in raw["definitions"]["subset_name"]
+    assert SCHEMA["definitions"]["subset_name"]["enum"] == list(SUBSETS)
+    cfg = _config()
+    cfg["subsets"] = list(SUBSETS)[::-1]
+    assert check(cfg, {}, SCHEMA).problems == []

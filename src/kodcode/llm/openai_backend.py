@@ -37,7 +37,7 @@ from typing import Any, Sequence
 import httpx
 
 from . import _http
-from .backends import BackendFatalError, section_from_dict, ResultCallback
+from .base import BackendFatalError, ResultCallback, section_from_dict
 from .request import Request, Response
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..store import read_archive
-from .backends import ReplayMiss, ResultCallback
+from .base import ReplayMiss, ResultCallback
 from .request import Request, Response
 
 

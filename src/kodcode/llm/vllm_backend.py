@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .backends import BackendFatalError, section_from_dict, ResultCallback
+from .base import BackendFatalError, ResultCallback, section_from_dict
 from .request import Request, Response
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,8 @@ from typing import Callable, Sequence
 import matplotlib
 from matplotlib.figure import Figure
 
+from ..subsets import SUBSETS
+
 # Everything that could vary between machines or runs is pinned: the font that ships with
 # matplotlib, DPI, the SVG hash salt; PDF fonts are embedded as Type 42 subsets.
 RC = {
@@ -28,9 +30,9 @@ RC = {
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
 
-# the paper's subset order; colours follow it so a subset looks the same in every figure
-SUBSET_ORDER = ("Prefill", "Leetcode", "Codeforces", "Apps", "Taco", "Code_Contests", "Package", "Evol",
-                "Algorithm", "Data_Structure", "Docs", "Filter")
+# the paper's subset order (kodcode.subsets); colours follow it so a subset looks the same in
+# every figure
+SUBSET_ORDER = tuple(SUBSETS)
 
 
 def subset_color(name: str) -> tuple[float, float, float, float]:

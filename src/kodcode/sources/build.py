@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from ..jsonl import write_json, write_jsonl
 from ..seeds import Malformed, SeedReport, json_lines, load_seeds, validate_rows
-from ..stages.common import DEFAULT_MAX_PROMPT_CHARS, write_stats
+from ..stages.common import write_stats
 from ..subsets import spec
 from . import convert, github, hf
 from .cache import publish_dir, read_manifest, sha256_file
@@ -258,12 +258,12 @@ def harvest(src: SubsetSource, manifests: list[str | None], global_seed: int, hf
 
 
 def build_seeds(plan: Mapping[str, Any], out_seeds: str, out_stats: str,
-                max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS) -> list[str]:
+                max_prompt_chars: int | None = None) -> list[str]:
     """The ``seeds`` rule: a prepared seed file (``seeds.<Subset>``) or the subset's source ->
     ``seeds.jsonl`` + ``seeds.stats.json`` (rows read, kept, dropped by reason, sources).
 
-    Seeds longer than ``max_prompt_chars`` (llm.max_prompt_chars) are dropped: they would make a
-    prompt no model should be sent. Returns the console notes on what the user should look at
+    Seeds longer than ``max_prompt_chars`` (llm.max_prompt_chars, which the workflow always
+    passes; None: no limit) are dropped: they would make a prompt no model should be sent. Returns the console notes on what the user should look at
     (malformed lines, over-long seeds); no valid seed at all is an :class:`InputError`."""
     subset = plan["subset"]
     with one_line_errors():

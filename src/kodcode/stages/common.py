@@ -14,14 +14,12 @@ from ..seeds import LISTED, SHOWN, over_limit_reason
 
 log = logging.getLogger("kodcode")
 
-# llm.max_prompt_chars when the config does not set it: far above any KodCode prompt (a few
-# thousand characters), far below what a damaged seed can make
-DEFAULT_MAX_PROMPT_CHARS = 200_000
-
 
 def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any], global_seed: int,
                  user: str | None = None, prompt: str | None = None, stop: Sequence[str] = (),
                  stop_token_ids: Sequence[int] = ()) -> Request:
+    """One request of ``stage``. ``model_cfg`` is a ``models.<role>`` entry as the config check
+    filled it in (temperature, top_p, max_tokens and stop present); ``stop`` overrides its stop."""
     return Request(
         stage=stage,
         item_id=item_id,
@@ -29,10 +27,10 @@ def make_request(stage: str, item_id: str, sample: int, model_cfg: dict[str, Any
         model=model_cfg["model"],
         messages=(("user", user),) if user is not None else None,
         prompt=prompt,
-        temperature=float(model_cfg.get("temperature", 0.0)),
-        top_p=float(model_cfg.get("top_p", 1.0)),
-        max_tokens=int(model_cfg.get("max_tokens", 2048)),
-        stop=tuple(stop or model_cfg.get("stop", ())),
+        temperature=float(model_cfg["temperature"]),
+        top_p=float(model_cfg["top_p"]),
+        max_tokens=int(model_cfg["max_tokens"]),
+        stop=tuple(stop or model_cfg["stop"]),
         seed=derive_seed(global_seed, stage, item_id, sample),
         stop_token_ids=tuple(stop_token_ids),
     )
@@ -48,12 +46,12 @@ class PromptLimit:
     """``llm.max_prompt_chars``: a request whose prompt is longer is dropped and counted, never
     sent (a damaged or oversized seed must not become a large paid request)."""
 
-    max_chars: int = DEFAULT_MAX_PROMPT_CHARS
+    max_chars: int | None  # None: no limit (a caller outside the workflow that names none)
     dropped: list[str] = field(default_factory=list)  # item ids
 
     def admits(self, *reqs: Request) -> bool:
         """True when every request of one item is within the limit; else the item is dropped."""
-        if all(prompt_chars(r) <= self.max_chars for r in reqs):
+        if self.max_chars is None or all(prompt_chars(r) <= self.max_chars for r in reqs):
             return True
         self.dropped.append(reqs[0].item_id)
         return False

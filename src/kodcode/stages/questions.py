@@ -1,4 +1,6 @@
-"""Step 1: seeds -> question prompts; responses -> extracted questions; semantic dedup."""
+"""Step 1 (rules/questions.smk): seeds -> question prompts; the model's answers -> extracted
+questions. The Filter subset tags its seeds instead (stages.tagging); both write
+``questions/extracted.jsonl``, which stages.dedup reads."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ..jsonl import read_jsonl, write_jsonl
 from ..sources.errors import InputError
 from ..subsets import spec
 from ..templates import format_examples, render
-from .common import DEFAULT_MAX_PROMPT_CHARS, PromptLimit, make_request, read_many, write_sharded_requests, write_stats
+from .common import PromptLimit, make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "questions"
 
@@ -32,13 +34,15 @@ def _seed_groups(subset: str, seeds: list[dict[str, Any]], per_prompt: int, n_pr
 
 def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], out_stats: str,
                       params: dict[str, Any]) -> list[str]:
-    """One request per question prompt; ``params`` = subset, model and prefill config + seed, and
-    ``max_prompt_chars`` (llm.max_prompt_chars): a longer prompt is dropped and counted, never sent.
-    Returns the console notes (prompts dropped)."""
+    """One request per question prompt. ``params``: ``subset`` (questions.<Subset>), ``model``
+    (models.question, or models.prefill), ``seed``, ``template`` (not for Prefill), ``prefill``
+    (the prefill section, Prefill only) and ``max_prompt_chars`` (llm.max_prompt_chars; absent:
+    no limit): a longer prompt is dropped and counted, never sent. Config sections arrive as the
+    config check filled them in. Returns the console notes (prompts dropped)."""
     sp = spec(subset)
     model = params["model"]
     seed = int(params["seed"])
-    limit = PromptLimit(int(params.get("max_prompt_chars") or DEFAULT_MAX_PROMPT_CHARS))
+    limit = PromptLimit(params.get("max_prompt_chars"))
     rows, built = [], 0
     if sp.mode == "prefill":
         from ..llm.magpie import prefill_prompt, stop_strings, stop_token_ids
@@ -48,8 +52,8 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
         for i in range(int(params["subset"]["n_prompts"])):
             item = f"{subset}_{i:08d}"
             opening = openings[i % len(openings)]
-            prompt = prefill_prompt(pf["family"], pf.get("system_prompt"), opening)
-            stop = stop_strings(pf["family"], early_stop=bool(pf.get("first_line_only", True)))
+            prompt = prefill_prompt(pf["family"], pf["system_prompt"], opening)
+            stop = stop_strings(pf["family"], early_stop=bool(pf["first_line_only"]))
             req = make_request(STAGE, item, 0, model, seed, prompt=prompt, stop=stop,
                                stop_token_ids=stop_token_ids(pf["family"]))
             built += 1
@@ -85,6 +89,8 @@ def question_requests(subset: str, seeds_file: str, out_paths: Sequence[str], ou
 
 def extract_questions(subset: str, response_paths: Sequence[str], out_questions: str, out_stats: str,
                       params: dict[str, Any]) -> None:
+    """The question in each answer; an answer without one is dropped and counted by reason.
+    ``params``: ``first_line_only`` (prefill.first_line_only; read for Prefill only)."""
     sp = spec(subset)
     kept, dropped = [], Counter()
     responses = sorted(read_many(response_paths), key=lambda r: r["item_id"])
@@ -94,7 +100,7 @@ def extract_questions(subset: str, response_paths: Sequence[str], out_questions:
             if r.get("error"):
                 raise ExtractionDrop("generation failed")
             if sp.mode == "prefill":
-                q = prefill_question(meta["opening"], r["text"], bool(params.get("first_line_only", True)))
+                q = prefill_question(meta["opening"], r["text"], bool(params["first_line_only"]))
             else:
                 q = extract_question(r["text"], expect_markers=sp.mode in ("snippet", "docs"))
         except ExtractionDrop as drop:
@@ -109,26 +115,3 @@ def extract_questions(subset: str, response_paths: Sequence[str], out_questions:
     write_jsonl(out_questions, kept)
     write_stats(out_stats, "extract", subset=subset, responses=len(responses), extracted=len(kept), dropped=dropped)
 
-
-def dedup_questions(subset: str, in_questions: str, out_questions: str, out_stats: str,
-                    params: dict[str, Any]) -> None:
-    from ..dedup import DedupResult, embed, load_embedder, near_duplicates
-
-    rows = sorted(read_jsonl(in_questions), key=lambda r: r["question_id"])
-    if len(rows) > 1:
-        model = load_embedder(params["model"], device=params.get("device", "cpu"), n_texts=len(rows))
-        vecs = embed(model, [r["question"] for r in rows], batch_size=int(params.get("batch_size", 64)),
-                     desc="embedding questions")
-        result = near_duplicates(vecs, float(params["threshold"]))
-    else:  # nothing to compare: no model to load
-        result = DedupResult(keep=[True] * len(rows), nearest=[-1.0] * len(rows), duplicate_of=[None] * len(rows))
-    kept, pairs = [], []
-    for i, r in enumerate(rows):
-        if result.keep[i]:
-            kept.append({**r, "dedup_nearest_similarity": result.nearest[i]})
-        else:
-            pairs.append({"dropped": r["question_id"], "kept": rows[result.duplicate_of[i]]["question_id"]})
-    write_jsonl(out_questions, kept)
-    write_stats(out_stats, "dedup", subset=subset, input=len(rows), kept=len(kept),
-                dropped={"near duplicate": len(pairs)} if pairs else {}, pairs=pairs,
-                threshold=float(params["threshold"]), model=params["model"])

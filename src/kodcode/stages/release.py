@@ -1,5 +1,5 @@
-"""Release: parquet subsets in the KodCode-V1 and KodCode-V1-SFT-R1 layouts, dataset card,
-data-flow table and provenance."""
+"""Release (rules/release.smk): parquet subsets in the KodCode-V1 and KodCode-V1-SFT-R1 layouts,
+dataset card, data-flow table and provenance."""
 
 from __future__ import annotations
 
@@ -72,9 +72,10 @@ def write_parquet(records: list[dict[str, Any]], columns: Sequence[str], path: s
 
 def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Sequence[str], out_v1: str,
                    out_sft: str, params: dict[str, Any]) -> None:
-    """One subset's two parquet files. With ``decontam_report`` in ``params``, questions the report
-    marks contaminated are dropped (``decontam_action: drop``) or kept with a ``contaminated``
-    column (``flag``)."""
+    """One subset's two parquet files. ``params``: ``version``, ``trial_tag`` and ``attempts`` (the
+    trial columns), and with decontamination on ``decontam_report`` and ``decontam_action``:
+    questions the report marks contaminated are dropped (``drop``) or kept with a
+    ``contaminated`` column (``flag``)."""
     trial_names = [f"trial_{params['trial_tag']}_{k}" for k in range(int(params["attempts"]))]
     triplets, labeled = read_many(triplet_files), read_many(labeled_files)
     v1_cols, sft_cols = V1_COLUMNS, SFT_COLUMNS
@@ -82,7 +83,7 @@ def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Seq
         from ..decontam.stage import apply, read_report
         from ..sources.build import one_line_errors
 
-        action = params.get("decontam_action", "drop")
+        action = params["decontam_action"]
         with one_line_errors():
             report = read_report(params["decontam_report"])
             triplets = apply(triplets, report, action, params["decontam_report"])
@@ -191,6 +192,9 @@ def package_versions() -> dict[str, str]:
 def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass_at_k_files: dict[str, str],
                  v1_files: dict[str, str], sft_files: dict[str, str], out_card: str, out_flow: str,
                  out_provenance: str, config: dict[str, Any], store_root: str) -> None:
+    """The data-flow table, the provenance record and the dataset card. ``stats_files``: per
+    subset, the stats sidecar of every job of its chain (rules/common.smk derives the list from
+    the rules' ``stats`` outputs); ``config``: the whole config as the config check filled it in."""
     # rows as released (after decontamination), read from the parquet footers
     counts = {s: (_num_rows(v1_files[s]), _num_rows(sft_files[s])) for s in subsets}
     flows = [flow_row(s, _sum_stats(stats_files[s]), released=counts[s]) for s in subsets]
@@ -215,14 +219,14 @@ def _num_rows(path: str) -> int:
 
 
 def _decontam_line(config: dict[str, Any], flows: list[dict[str, Any]]) -> list[str]:
-    d = config.get("decontam") or {}
-    names = [b if isinstance(b, str) else b.get("name") for b in d.get("benchmarks") or []]
+    d = config["decontam"]
+    names = [b if isinstance(b, str) else b["name"] for b in d["benchmarks"]]
     if not names:
         return ["- Benchmark decontamination: off."]
-    verb = "dropped" if d.get("action", "drop") == "drop" else "kept with `contaminated` = true"
+    verb = "dropped" if d["action"] == "drop" else "kept with `contaminated` = true"
     total = sum(int(f["contaminated"]) for f in flows)
     return [f"- Benchmark decontamination against {', '.join(names)} (same model): a question with either style at"
-            f" cosine similarity {d.get('threshold', 0.95)} or more to a benchmark prompt is {verb} (both rows);"
+            f" cosine similarity {d['threshold']} or more to a benchmark prompt is {verb} (both rows);"
             f" {total} rows here (`contaminated` in `dataflow.tsv`, matches in `<subset>/decontam/report.jsonl`)."]
 
 
@@ -234,10 +238,10 @@ def _card(subsets, flows, passk, v1, sft, config, config_hash, counts) -> str:
         front += [f"- config_name: {name}", "  data_files:"]
         front += [f"  - split: {s}\n    path: {files[s]}" for s in subsets]
     front.append("---")
-    is_demo = config.get("llm", {}).get("backend") == "replay" and config.get("demo", False)
+    is_demo = config["llm"]["backend"] == "replay" and config["demo"]
     out = front + [
         "",
-        f"# KodCode-style synthetic coding data ({config.get('run_name', 'run')})",
+        f"# KodCode-style synthetic coding data ({config['run_name']})",
         "",
         "Question / solution / test triplets made by the KodCode workflow (arXiv 2503.02951): questions are",
         "generated from seeds, each question gets solutions and pytest tests that are executed in a sandbox,",
@@ -262,14 +266,14 @@ def _card(subsets, flows, passk, v1, sft, config, config_hash, counts) -> str:
         "- `provenance.json`: the full config, package versions and response-store size.",
         "", "Load with `datasets.load_dataset(\"parquet\", data_files=\"KodCode-V1/*.parquet\")`.",
         "", "## How it was made", "",
-        f"- Config hash: `{config_hash}`; LLM backend: `{config.get('llm', {}).get('backend')}`.",
-        f"- Attempts per question: {config.get('verify', {}).get('attempts')}; difficulty from the pass rate"
+        f"- Config hash: `{config_hash}`; LLM backend: `{config['llm']['backend']}`.",
+        f"- Attempts per question: {config['verify']['attempts']}; difficulty from the pass rate"
         " (easy >= 2/3, hard < 1/3, else medium); the chosen trial passes with the highest line coverage.",
-        f"- Semantic dedup: `{config.get('dedup', {}).get('model')}`, cosine similarity threshold"
-        f" {config.get('dedup', {}).get('threshold')}.",
+        f"- Semantic dedup: `{config['dedup']['model']}`, cosine similarity threshold"
+        f" {config['dedup']['threshold']}.",
         *_decontam_line(config, flows),
-        f"- SFT answers per question: {config.get('sft', {}).get('samples')} from"
-        f" `{config.get('models', {}).get('reasoning', {}).get('model')}`; the code after `</think>` is run"
+        f"- SFT answers per question: {config['sft']['samples']} from"
+        f" `{config['models']['reasoning']['model']}`; the code after `</think>` is run"
         " against the triplet's tests (`r1_correctness`).",
         "", "## Data flow", "",
         "| subset | extracted | after dedup | verified | dropped (no pass) | complete | contaminated | SFT rows |"

@@ -1,25 +1,23 @@
-"""Step 2: solution+test prompts, parsing, execution and verification."""
+"""Step 2, first half (rules/solutions.smk): solution+test prompts for each deduplicated question,
+and each answer parsed into an attempt (solution and tests) for stages.verify to run."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any, Sequence
 
-from ..executor import Attempt, Limits, run_attempts
-from ..executor.service import NAMESPACE as VERDICTS
 from ..jsonl import read_jsonl, write_jsonl
-from ..parse import ParseError, parse_solution_and_tests, executable_tests
-from ..store import ContentStore, exit_on_store_error
+from ..parse import ParseError, executable_tests, parse_solution_and_tests
 from ..templates import render
-from ..testinfo import test_info
-from ..verify import mean_pass_at_k, summarize
-from .common import by_item, make_request, read_many, write_sharded_requests, write_stats
+from .common import make_request, write_sharded_requests, write_stats
 
 STAGE = "solutions"
 
 
 def solution_requests(subset: str, in_questions: str, out_paths: Sequence[str], out_stats: str,
                       params: dict[str, Any]) -> None:
+    """``verify.attempts`` independent requests per question (each with its own seed), sharded by
+    question id. ``params``: ``model`` (models.solution), ``attempts``, ``seed``, ``template``."""
     template = params["template"]
     attempts = int(params["attempts"])
     rows = []
@@ -33,6 +31,8 @@ def solution_requests(subset: str, in_questions: str, out_paths: Sequence[str], 
 
 
 def parse_solutions(subset: str, responses_file: str, out_attempts: str, out_stats: str) -> None:
+    """One attempt per answer: its solution and tests, or the reason it has none (``parse_error``,
+    counted by its first words); an unparseable attempt stays in, to be counted as failed."""
     out, errors = [], Counter()
     for r in read_jsonl(responses_file):
         row = {"attempt_id": f"{r['item_id']}#{r['sample']}", "item_id": r["item_id"], "sample": r["sample"],
@@ -50,93 +50,3 @@ def parse_solutions(subset: str, responses_file: str, out_attempts: str, out_sta
     write_stats(out_stats, "parse_solutions", subset=subset, responses=len(out),
                 parsed=len(out) - sum(errors.values()), unparseable=errors)
 
-
-def execute(subset: str, stage: str, attempts_file: str, out_verdicts: str, out_stats: str,
-            params: dict[str, Any], store_root: str) -> None:
-    """Run every parsed attempt; unparseable ones get an ``error`` verdict without running."""
-    rows = read_jsonl(attempts_file)
-    runnable = [r for r in rows if not r.get("parse_error")]
-    limits = Limits(**params.get("limits", {}))
-    with exit_on_store_error():  # a vanished or full store: one line, not a traceback
-        results, counts = run_attempts(
-            [Attempt(r["attempt_id"], r["solution"], r["tests"], r.get("kind", "pytest")) for r in runnable],
-            limits=limits, engine=params.get("engine", "auto"), store=ContentStore(store_root, VERDICTS),
-            workers=int(params.get("workers", 2)), image=params.get("image"), preload=params.get("preload"),
-        )
-    by_id = {r["attempt_id"]: res for r, res in zip(runnable, results)}
-    out, verdicts = [], Counter()
-    for r in rows:
-        res = by_id.get(r["attempt_id"])
-        rec = {"attempt_id": r["attempt_id"], "item_id": r["item_id"], "sample": r["sample"]}
-        if res is None:
-            rec.update(verdict="error", reason=f"unparseable: {r['parse_error']}", coverage=None, collected=0,
-                       passed=0, failed=0, skipped=0)
-        else:
-            rec.update(verdict=res.verdict, reason=res.reason, coverage=res.coverage, collected=res.collected,
-                       passed=len(res.passed), failed=len(res.failed), skipped=len(res.skipped))
-        verdicts[rec["verdict"]] += 1
-        out.append(rec)
-    write_jsonl(out_verdicts, out)
-    write_stats(out_stats, f"execute_{stage}", subset=subset, verdicts=verdicts, **counts)
-
-
-def _trial_name(tag: str, k: int) -> str:
-    return f"trial_{tag}_{k}"
-
-
-def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: str, out_verified: str,
-           out_stats: str, params: dict[str, Any]) -> None:
-    """Aggregate attempts per question; keep questions with at least one passing attempt."""
-    n, tag, source = int(params["attempts"]), params["trial_tag"], params.get("file_source", "")
-    attempts = by_item(read_jsonl(attempts_file))
-    verdicts = {v["attempt_id"]: v for v in read_jsonl(verdicts_file)}
-    out, dropped, difficulty = [], Counter(), Counter()
-    for q in read_jsonl(in_questions):
-        atts = attempts.get(q["question_id"])
-        if atts is None:  # the question belongs to another shard
-            continue
-        if len(atts) != n:
-            raise ValueError(f"{q['question_id']}: expected {n} attempts, found {len(atts)}")
-        vs = [verdicts[a["attempt_id"]] for a in atts]
-        summary = summarize([v["verdict"] == "pass" for v in vs], [v["coverage"] for v in vs])
-        if summary.chosen is None:
-            dropped["no passing attempt"] += 1
-            continue
-        best = atts[summary.chosen]
-        trials = {
-            _trial_name(tag, a["sample"]): {
-                "file_source": source,
-                "solution_code": a["solution"],
-                "test_code": a["test"],
-                "test_coverage": v["coverage"],
-                "test_result": "Pass" if v["verdict"] == "pass" else ("Fail - Timed Out" if v["verdict"] == "timeout" else "Fail"),
-            }
-            for a, v in zip(atts, vs)
-        }
-        difficulty[summary.difficulty] += 1
-        out.append({
-            **{k: q[k] for k in ("question_id", "subset", "question", "metadata")},
-            "style": "instruct",
-            "solution": best["solution"],
-            "test": best["test"],
-            "test_info": test_info(best["solution"]),
-            "gpt_pass_sequence": summary.pass_sequence,
-            "gpt_pass_trial_num": summary.pass_trial_num,
-            "gpt_difficulty": summary.difficulty,
-            "gpt_pass_percentage": summary.pass_percentage,
-            "trials": trials,
-            "chosen_trial": _trial_name(tag, best["sample"]),
-        })
-    write_jsonl(out_verified, out)
-    write_stats(out_stats, "verify", subset=subset, questions=len(out) + sum(dropped.values()), verified=len(out),
-                dropped=dropped, difficulty=difficulty)
-
-
-def pass_at_k(subset: str, verdict_files: Sequence[str], out_json: str, params: dict[str, Any]) -> None:
-    per_q: dict[str, list[int]] = {}
-    for v in read_many(verdict_files):
-        per_q.setdefault(v["item_id"], []).append(1 if v["verdict"] == "pass" else 0)
-    pairs = [(len(s), sum(s)) for s in per_q.values()]
-    ks = [k for k in params["ks"] if k <= int(params["attempts"])]
-    write_stats(out_json, "pass_at_k", subset=subset, questions=len(pairs), attempts=int(params["attempts"]),
-                **mean_pass_at_k(pairs, ks))

@@ -1,5 +1,6 @@
-"""Step 1 for the Filter subset: seed questions -> tagging requests; tag answers -> the questions
-kept by the configured rule, in the format every other subset's extraction writes."""
+"""Step 1 for the Filter subset (rules/tagging.smk): seed questions -> tagging requests; tag
+answers -> the questions kept by the configured rule, in the format every other subset's
+extraction (stages.questions) writes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any, Sequence
 
 from ..jsonl import read_jsonl, write_jsonl
 from ..sources.errors import InputError
-from ..tags import (CATEGORY_NAMES, DEFAULT_TAGGER, QUALITY_LEVELS, STOP, TAG_TASKS, TASK_CATEGORIES, KeepRule,
-                    TagDrop, chat_format_for, label_list, parse_tag_answer, prefilled_chat_prompt)
+from ..tags import (CATEGORY_NAMES, QUALITY_LEVELS, STOP, TAG_TASKS, TASK_CATEGORIES, KeepRule, TagDrop,
+                    chat_format_for, label_list, parse_tag_answer, prefilled_chat_prompt)
 from ..templates import render
-from .common import DEFAULT_MAX_PROMPT_CHARS, PromptLimit, make_request, read_many, write_sharded_requests, write_stats
+from .common import PromptLimit, make_request, read_many, write_sharded_requests, write_stats
 
 STAGE = "tags"
 
@@ -34,15 +35,15 @@ def tag_requests(subset: str, seeds_file: str, out_paths: Sequence[str], out_sta
 
     ``params``: ``model`` (models.tagger), ``seed``, ``templates`` ({task: text}),
     ``chat_format`` (null: from the model id), ``n_prompts`` (null: every seed),
-    ``max_prompt_chars`` (llm.max_prompt_chars: a question whose prompts are longer is dropped
-    and counted, never sent). Returns the console notes (questions dropped)."""
-    model = dict(params.get("model") or {"model": DEFAULT_TAGGER, "temperature": 0.0, "max_tokens": 1024})
-    fmt = chat_format_for(model["model"], params.get("chat_format"))
+    ``max_prompt_chars`` (llm.max_prompt_chars; absent: no limit): a question whose prompts are
+    longer is dropped and counted, never sent. Returns the console notes (questions dropped)."""
+    model = params["model"]
+    fmt = chat_format_for(model["model"], params["chat_format"])
     seed = int(params["seed"])
     seeds = read_jsonl(seeds_file)
-    n = params.get("n_prompts")
+    n = params["n_prompts"]
     seeds = seeds[: int(n)] if n else seeds
-    limit = PromptLimit(int(params.get("max_prompt_chars") or DEFAULT_MAX_PROMPT_CHARS))
+    limit = PromptLimit(params.get("max_prompt_chars"))
     rows = []
     for i, s in enumerate(seeds):
         pair = []
@@ -72,7 +73,7 @@ def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], o
     A question is dropped as unparseable when either answer is (the quality answer's reason
     is counted first), else by the rule. ``params``: ``filter`` (the config section) and
     ``tagger`` (model id, recorded with the tags)."""
-    rule = KeepRule.from_config(params.get("filter"))
+    rule = KeepRule.from_config(params["filter"])
     seeds = read_jsonl(seeds_file)
     responses = read_many(response_paths)
     answers: dict[int, dict[str, dict[str, Any]]] = {}
@@ -109,7 +110,7 @@ def select_tagged(subset: str, seeds_file: str, response_paths: Sequence[str], o
             "subset": subset,
             "question": seeds[row]["question"].strip(),
             "metadata": {**{k: meta[k] for k in ("prompt_id", "row_id", "seed_ids", "mode")},
-                         "tags": {**tags, "tagger": params.get("tagger")}},
+                         "tags": {**tags, "tagger": params["tagger"]}},
         })
     write_jsonl(out_questions, kept)
     tagged = sum(quality.values())

@@ -1,31 +1,37 @@
-"""Question prompts for the subsets the demo does not run: each mode renders its seeds into
-the right template, with stable ids, seeds and shards; the seven seed subsets share the paper's
-one seed-to-question prompt."""
+"""rules/questions.smk (kodcode.stages.questions). Question prompts for the subsets the demo does
+not run: each mode renders its seeds into the right template, with stable ids, seeds and shards;
+the seven seed subsets share the paper's one seed-to-question prompt. Extraction on the demo's
+authored answers, checked against the demo run recorded in tests/data/paper_run."""
 
 import json
 
 import pytest
 
 from kodcode.hashing import derive_seed
-from kodcode.jsonl import read_jsonl
+from kodcode.jsonl import read_json, read_jsonl
 from kodcode.llm.request import Request
 from kodcode.sources.build import build_seeds
-from kodcode.stages.questions import question_requests
+from kodcode.stages.questions import extract_questions, question_requests
 from kodcode.subsets import IMPLEMENTED, SUBSETS, spec
 from kodcode.tags import TAG_TASKS
 from kodcode.templates import load_template, render
 
-MODEL = {"model": "m", "temperature": 0.7}
+from .records import PAPER_RUN, demo_question_answers
+
+# a models.* entry as the config check fills it in
+MODEL = {"model": "m", "temperature": 0.7, "top_p": 1.0, "max_tokens": 2048, "stop": []}
 
 
 def _run(tmp_path, subset, seeds, **cfg):
     raw = tmp_path / f"{subset}.raw.jsonl"
     raw.write_text("".join(json.dumps(s) + "\n" for s in seeds))
     seeds_file = tmp_path / f"{subset}.jsonl"  # as the pipeline does: the seeds rule validates first
-    build_seeds({"subset": subset, "file": str(raw)}, str(seeds_file), str(tmp_path / "seeds.stats.json"))
+    build_seeds(plan={"subset": subset, "file": str(raw)}, out_seeds=str(seeds_file),
+                out_stats=str(tmp_path / "seeds.stats.json"))
     outs = [str(tmp_path / f"{subset}_{i}.jsonl") for i in range(2)]
     params = {"subset": cfg, "model": MODEL, "seed": 7, "prefill": None, "template": load_template(spec(subset).template)}
-    question_requests(subset, str(seeds_file), outs, str(tmp_path / "stats.json"), params)
+    question_requests(subset=subset, seeds_file=str(seeds_file), out_paths=outs, out_stats=str(tmp_path / "stats.json"),
+                      params=params)
     rows = [r for o in outs for r in read_jsonl(o)]
     return sorted(rows, key=lambda r: r["request"]["item_id"]), outs
 
@@ -56,7 +62,7 @@ def test_multi_seed_prompts_are_deterministic_and_sharded_by_id(tmp_path):
     assert len(seeds_used) == 5  # one sampling seed per prompt, derived from its id
 
 
-SEED_SUBSETS = ["Leetcode", "Codeforces", "Apps", "Taco", "Code_Contests", "Package", "Evol"]
+SEED_SUBSETS = [name for name, s in SUBSETS.items() if s.mode == "questions"]
 
 
 def test_the_seven_seed_subsets_share_one_template():
@@ -97,3 +103,34 @@ def test_filter_makes_no_question_prompts(tmp_path):
     with pytest.raises(ValueError, match="Filter: mode 'filter' makes no question prompts"):
         question_requests("Filter", str(seeds), [str(tmp_path / "r.jsonl")], str(tmp_path / "s.json"),
                           {"subset": {}, "model": MODEL, "seed": 7, "prefill": None, "template": ""})
+
+
+def test_the_demo_answers_give_the_recorded_questions_and_drop_the_planted_bad_one(tmp_path, demo_config, authored):
+    for subset, dropped in (("Leetcode", {}), ("Algorithm", {"missing question markers": 1})):
+        folder = tmp_path / subset
+        folder.mkdir()
+        responses = demo_question_answers(folder, demo_config, authored, subset)
+        extract_questions(subset=subset, response_paths=[responses], out_questions=str(folder / "extracted.jsonl"),
+                          out_stats=str(folder / "extracted.stats.json"), params={})
+        extracted = {q["question_id"]: q for q in read_jsonl(folder / "extracted.jsonl")}
+        # what dedup kept in the recorded run is what extraction gives now, field for field
+        for q in read_jsonl(PAPER_RUN / subset / "questions" / "deduped.jsonl"):
+            assert {k: v for k, v in q.items() if k != "dedup_nearest_similarity"} == extracted[q["question_id"]]
+        stats = read_json(folder / "extracted.stats.json")
+        assert stats["dropped"] == dropped and stats["extracted"] == len(extracted)
+        assert stats["responses"] == len(extracted) + sum(dropped.values())
+
+
+def test_prefill_questions_start_with_their_opening_and_stop_at_the_first_line(tmp_path, demo_config, authored):
+    responses = demo_question_answers(tmp_path, demo_config, authored, "Prefill")
+    rows = {r["item_id"]: r for r in read_jsonl(responses)}
+    for first_line_only in (True, False):
+        out = tmp_path / f"extracted_{first_line_only}.jsonl"
+        extract_questions(subset="Prefill", response_paths=[responses], out_questions=str(out),
+                          out_stats=str(tmp_path / "extracted.stats.json"), params={"first_line_only": first_line_only})
+        for q in read_jsonl(out):
+            opening = rows[q["question_id"][:-2]]["meta"]["opening"]
+            assert q["question"].startswith(opening) and q["metadata"]["mode"] == "prefill"
+            if first_line_only:
+                assert "\n" not in q["question"]
+    assert len(read_jsonl(tmp_path / "extracted_True.jsonl")) == demo_config["questions"]["Prefill"]["n_prompts"]

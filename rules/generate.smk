@@ -1,4 +1,7 @@
-# The one LLM rule for every stage: requests in, responses out, the store in between.
+# The one LLM rule for every stage (kodcode.stages.generate): requests in, responses out, the
+# response store in between. Each stage writes its requests where this rule reads them
+# (rules.generate.input.requests) and reads its answers from rules.generate.output.responses,
+# both with {stage} filled in (fill and shards, rules/common.smk).
 if BACKEND == "openai":
 
     localrules:
@@ -7,7 +10,7 @@ if BACKEND == "openai":
 
 rule generate:
     input:
-        "results/{subset}/{stage}/requests_{shard}.jsonl",
+        requests="results/{subset}/{stage}/requests_{shard}.jsonl",
     output:
         responses="results/{subset}/{stage}/responses_{shard}.jsonl",
         stats="results/{subset}/{stage}/responses_{shard}.stats.json",
@@ -17,7 +20,7 @@ rule generate:
     # wait on the network or read an archive
     threads: 4 if BACKEND == "vllm" else 1
     resources:
-        gpu=config["llm"].get("vllm", {}).get("tensor_parallel_size", 1) if BACKEND == "vllm" else 0,
+        gpu=config["llm"]["vllm"]["tensor_parallel_size"] if BACKEND == "vllm" else 0,
         mem_mb=32000 if BACKEND == "vllm" else 1000,
     group:
         generate_group

@@ -1,4 +1,8 @@
-"""``kodcode store stats|export|import|verify``: look into, publish, load and check the store."""
+"""The ``kodcode store`` command (stats, export, import, verify, migrate, compact): look into, publish, load and
+check the content store, whether it holds LLM responses or test verdicts (``--namespace``).
+
+``kodcode.cli`` finds it through ``register``; it lives beside the LLM layer because the
+response store is that layer's, and the verdicts share its format."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..store import ContentStore, StoreError, read_archive
+from ..store.commands import compact_command, migrate_command
 
 DEFAULT_ROOT = ".kodcode/store"
 DEFAULT_NAMESPACE = "responses"
@@ -16,7 +21,7 @@ SHOW_DAMAGED = 10  # damaged paths listed by verify; the rest are counted
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("store", help="the response store: stats, export, import, verify")
+    p = subparsers.add_parser("store", help="the response store: stats, export, import, verify, migrate, compact")
     sub = p.add_subparsers(dest="store_command", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
@@ -43,8 +48,17 @@ def register(subparsers: Any) -> None:
     v = sub.add_parser("verify", help="check every record's checksum; exit status 1 if damage is left")
     common(v)
     v.add_argument("--repair", action="store_true",
-                   help="move damaged records to ROOT/quarantine/NAMESPACE and delete stale temporary files")
+                   help="quarantine damaged records in ROOT/quarantine/NAMESPACE and delete stale temporary files")
     v.set_defaults(func=_guarded(cmd_verify))
+
+    m = sub.add_parser("migrate", help="pack a one-file-per-record store into segments (safe to interrupt and rerun)")
+    m.add_argument("--root", default=DEFAULT_ROOT, help=f"store folder (default {DEFAULT_ROOT})")
+    m.add_argument("--namespace", action="append", default=[], help="only this namespace (repeatable; default all)")
+    m.set_defaults(func=_guarded(lambda a: migrate_command(a.root, a.namespace or None)))
+
+    c = sub.add_parser("compact", help="merge small finished segments and drop duplicates and damaged records")
+    common(c)
+    c.set_defaults(func=_guarded(lambda a: compact_command(a.root, a.namespace)))
 
 
 def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -141,7 +155,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"  ... and {len(report.damaged) - SHOW_DAMAGED} more")
     if args.repair:
         if report.quarantined:
-            print(f"moved {len(report.quarantined)} damaged records to {store.quarantine_dir}; "
+            print(f"quarantined {len(report.quarantined)} damaged records in {store.quarantine_dir}; "
                   "the next run produces them again")
         if report.removed_temp_files:
             print(f"removed {report.removed_temp_files} temporary files left by killed writers")
@@ -150,10 +164,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"kept {young} temporary files younger than an hour (a running writer may own them)")
     elif report.damaged:
         print(f"repair: kodcode store verify --repair --root {store.root} --namespace {store.namespace} "
-              f"(moves them to {store.quarantine_dir}; the next run produces them again)")
+              f"(quarantines them in {store.quarantine_dir}; the next run produces them again)")
     if not report.clean:
         if args.repair:
             print(f"kodcode store verify: {len(report.damaged) - len(report.quarantined)} damaged records could "
-                  f"not be moved to {store.quarantine_dir}; check its permissions", file=sys.stderr)
+                  f"not be quarantined in {store.quarantine_dir}; check its permissions", file=sys.stderr)
         return 1
     return 0

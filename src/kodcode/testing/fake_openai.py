@@ -1,5 +1,8 @@
 """A small OpenAI-compatible HTTP server for tests and benchmarks; binds 127.0.0.1 only.
 
+Used by the ``openai`` backend's tests and ``bench/llm_client.py``; the workflow never
+imports it.
+
 It answers ``POST /v1/chat/completions`` and ``POST /v1/completions`` with a text that
 is a pure function of the request body, after a fixed delay, and counts every request
 it receives per body fingerprint, so tests can check that nothing is asked twice.
@@ -227,11 +230,13 @@ class FakeOpenAIServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the server in the foreground: ``python -m kodcode.llm.fakeserver --delay 0.05``."""
+    """Run the server in the foreground: ``python -m kodcode.testing.fake_openai --delay 0.05``.
+
+    Prints its base URL on the first line, so a parent process can read it."""
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each answer (default 0)")
     args = parser.parse_args(argv)
     srv = FakeOpenAIServer(delay_s=args.delay).start()
     print(srv.base_url, flush=True)

@@ -1,4 +1,6 @@
-"""Step 3: style conversion (instruct -> complete) and SFT reject sampling."""
+"""Step 3, second half (rules/sft.smk): SFT answers from a reasoning model for every triplet,
+their code set up as attempts (run by stages.verify.execute), and each triplet labelled with
+which answers pass (reject sampling)."""
 
 from __future__ import annotations
 
@@ -6,51 +8,14 @@ from collections import Counter
 from typing import Any
 
 from ..jsonl import read_jsonl, write_jsonl
-from ..parse import ParseError, parse_completion, parse_reasoning_answer, executable_tests
-from ..templates import render
+from ..parse import ParseError, executable_tests, parse_reasoning_answer
 from ..testinfo import align_entry_point, top_level_functions
 from .common import by_item, make_request, write_stats
 
 
-def style_requests(subset: str, verified_file: str, out_requests: str, out_stats: str,
-                   params: dict[str, Any]) -> None:
-    template = params["template"]
-    rows = []
-    for q in read_jsonl(verified_file):
-        prompt = render(template, question=q["question"], test=q["test"].strip(), solution=q["solution"].strip())
-        req = make_request("style", q["question_id"], 0, params["model"], int(params["seed"]), user=prompt)
-        rows.append({"request": req.to_dict(), "meta": {}})
-    write_jsonl(out_requests, rows)
-    write_stats(out_stats, "style_requests", subset=subset, requests=len(rows))
-
-
-def _complete_id(instruct_id: str) -> str:
-    return instruct_id[: -len("_I")] + "_C" if instruct_id.endswith("_I") else instruct_id + "_C"
-
-
-def triplets(subset: str, verified_file: str, style_responses: str, out_triplets: str, out_stats: str) -> None:
-    """Both styles of every verified question; a failed conversion drops only the complete one."""
-    responses = {r["item_id"]: r for r in read_jsonl(style_responses)}
-    out, dropped = [], Counter()
-    for q in read_jsonl(verified_file):
-        instruct = {**q, "metadata": {**q["metadata"], "original_instruction": ""}}
-        out.append(instruct)
-        r = responses.get(q["question_id"])
-        try:
-            if r is None or r.get("error"):
-                raise ParseError("style conversion failed")
-            completion = parse_completion(r["text"])
-        except ParseError as exc:
-            dropped[str(exc)] += 1
-            continue
-        out.append({**instruct, "style": "complete", "question_id": _complete_id(q["question_id"]),
-                    "question": completion, "metadata": {**q["metadata"], "original_instruction": q["question"]}})
-    write_jsonl(out_triplets, out)
-    write_stats(out_stats, "triplets", subset=subset, instruct=sum(t["style"] == "instruct" for t in out),
-                complete=sum(t["style"] == "complete" for t in out), dropped=dropped)
-
-
 def sft_requests(subset: str, triplets_file: str, out_requests: str, out_stats: str, params: dict[str, Any]) -> None:
+    """``sft.samples`` requests per triplet, the question as the user turn. ``params``: ``model``
+    (models.reasoning), ``samples``, ``seed``."""
     rows = []
     for t in read_jsonl(triplets_file):
         for k in range(int(params["samples"])):
@@ -86,6 +51,8 @@ def sft_attempts(subset: str, triplets_file: str, responses_file: str, out_attem
 
 def sft_label(subset: str, triplets_file: str, attempts_file: str, verdicts_file: str, out_labeled: str,
               out_stats: str) -> None:
+    """Each triplet with its answers' pass sequence and the released answer: the first passing
+    one, else the first. A triplet without answers (none were requested for it) is left out."""
     attempts = by_item(read_jsonl(attempts_file))
     verdicts = {v["attempt_id"]: v for v in read_jsonl(verdicts_file)}
     out, correct = [], Counter()
