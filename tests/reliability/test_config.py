@@ -8,7 +8,6 @@ workflow, as a user would.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,7 @@ import pytest
 
 from kodcode.testing.fake_openai import FakeOpenAIServer
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILE_LINES = ("Using workflow specific profile", "Config file config/config.yaml is extended")
-
-
-@pytest.fixture
-def wf(tmp_path: Path) -> Path:
-    for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
-    return tmp_path
 
 
 def snakemake(wf: Path, *args: str) -> tuple[int, list[str]]:

@@ -166,45 +166,36 @@ def test_a_prepared_seed_file_without_a_seed_is_named_in_one_line(tmp_path, cont
 # ------------------------------------------------------------------ through Snakemake
 
 
-@pytest.fixture(scope="module")
-def wf(tmp_path_factory) -> Path:
-    """A copy of the workflow, as tests/integration/test_demo_run.py makes one."""
-    dest = tmp_path_factory.mktemp("wf")
-    for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    return dest
 
-
-def snakemake(wf: Path, seed_file: Path, *targets: str) -> subprocess.CompletedProcess:
-    overlay = wf / f"{seed_file.stem}.yaml"
+def snakemake(wf_shared: Path, seed_file: Path, *targets: str) -> subprocess.CompletedProcess:
+    overlay = wf_shared / f"{seed_file.stem}.yaml"
     overlay.write_text(f"subsets: [Leetcode]\nseeds: {{Leetcode: {seed_file}}}\n")
     return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config/config.yaml",
-                           str(overlay), "--", *targets], cwd=wf, text=True, capture_output=True, timeout=600)
+                           str(overlay), "--", *targets], cwd=wf_shared, text=True, capture_output=True, timeout=600)
 
 
-def test_an_empty_seed_file_stops_the_run_before_any_job_in_one_line(wf, tmp_path):
+def test_an_empty_seed_file_stops_the_run_before_any_job_in_one_line(wf_shared, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    proc = snakemake(wf, empty)
+    proc = snakemake(wf_shared, empty)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     line = (f'seeds.Leetcode: {empty} is empty; give one seed per line, a JSON object with an "id" and a '
             'non-empty "question"')
     assert line in out.splitlines() and "Traceback" not in out, out[-3000:]
-    assert not (wf / "results").exists()  # no job ran
+    assert not (wf_shared / "results").exists()  # no job ran
 
 
-def test_malformed_seed_lines_are_reported_on_the_console(wf, tmp_path):
+def test_malformed_seed_lines_are_reported_on_the_console(wf_shared, tmp_path):
     bad = damaged_seeds(tmp_path, 4, lambda line: b'{"id": "lc-004", "question": broken')
     lines = bad.read_bytes().split(b"\n")
     lines[8] = non_utf8(lines[8]) if b"integer" in lines[8] else lines[8] + b"\xff"
     bad.write_bytes(b"\n".join(lines))
-    proc = snakemake(wf, bad, "results/Leetcode/seeds.stats.json")
+    proc = snakemake(wf_shared, bad, "results/Leetcode/seeds.stats.json")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert (f"Leetcode seeds: 2 of 10 lines dropped as malformed ({bad} lines 4, 9): "
             "see results/Leetcode/seeds.stats.json") in out.splitlines()
-    stats = read_json(wf / "results" / "Leetcode" / "seeds.stats.json")
-    drops = flow_row("Leetcode", _sum_stats([str(wf / "results" / "Leetcode" / "seeds.stats.json")]))["seed_drops"]
+    stats = read_json(wf_shared / "results" / "Leetcode" / "seeds.stats.json")
+    drops = flow_row("Leetcode", _sum_stats([str(wf_shared / "results" / "Leetcode" / "seeds.stats.json")]))["seed_drops"]
     assert stats["kept"] == 7 and "malformed line (not JSON): 1" in drops and "malformed line (not UTF-8): 1" in drops

@@ -10,7 +10,6 @@ generating).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,22 +18,13 @@ import pytest
 
 from kodcode.subsets import SUBSETS
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def wf(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("wf")
-    for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    return dest
 
-
-def planned_jobs(wf: Path, *config: str) -> list[dict[str, object]]:
+def planned_jobs(wf_shared: Path, *config: str) -> list[dict[str, object]]:
     """Each job of a dry run to the data-flow table: its rule, inputs and outputs."""
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", *config, "--",
-                           "results/release/dataflow.tsv"], cwd=wf, text=True, capture_output=True, timeout=600)
+                           "results/release/dataflow.tsv"], cwd=wf_shared, text=True, capture_output=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     jobs: list[dict[str, object]] = []
     for line in proc.stdout.splitlines():
@@ -54,8 +44,8 @@ def sidecars(jobs, subsets):
     (["shards=2"], None),  # every subset of the demo config
     (["shards=2", "subsets=[Prefill,Filter,Leetcode]", "decontam={benchmarks: []}"], ["Prefill", "Filter", "Leetcode"]),
 ])
-def test_the_data_flow_table_reads_every_sidecar_the_subsets_jobs_write(wf, config, subsets):
-    jobs = planned_jobs(wf, *config)
+def test_the_data_flow_table_reads_every_sidecar_the_subsets_jobs_write(wf_shared, config, subsets):
+    jobs = planned_jobs(wf_shared, *config)
     (card,) = [j for j in jobs if j["rule"] == "release_card"]
     names = subsets or list(SUBSETS)  # the demo config runs all twelve
     read = {f for f in card["input"] if f.endswith(".stats.json")}

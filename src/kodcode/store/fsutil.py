@@ -122,16 +122,9 @@ def write_file(path: Path, data: bytes, fsync: bool) -> None:
     finally:
         os.close(fd)  # on NFS, close sends the data: it is on the server before the link
 
-def fsync_file(path: Path) -> None:
-    """Flush a file's written pages (this host's cache of another process's segment)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's written pages (this host's cache of another process's segment) or a
+    folder's entries (a new name survives a power loss); best effort."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

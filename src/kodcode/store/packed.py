@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .fsutil import (CLOEXEC, ESTALE, STALE_TEMP_S, Stale, claim_marker, fdatasync, fsync_dir, fsync_file,
+from .fsutil import (CLOEXEC, ESTALE, STALE_TEMP_S, Stale, claim_marker, fdatasync, fsync_path,
                      gone_error, link_exclusive, mtime_of, path_exists, read_published, remove_published,
                      unreadable_error, unwritable_error, write_file)
 from .index import (BLOCK, ENT, Cand, Compaction, DamagedCheckpoint, SegInfo, View, open_view, read_manifest, unpack,
@@ -541,7 +541,7 @@ class Engine:
             os.write(fd, SEG_MAGIC)
             if self.opts.fsync:
                 os.fsync(fd)
-                fsync_dir(self.seg_dir)
+                fsync_path(self.seg_dir)
         except OSError as exc:
             os.close(fd)
             raise unwritable_error(self.base, exc, path) from None
@@ -615,7 +615,7 @@ class Engine:
         (segment, key, offset, length, meta) at the next free number."""
         for name, _end, _final in ranges:
             if name not in synced:
-                fsync_file(self.seg_dir / name)
+                fsync_path(self.seg_dir / name)
         if not self.ready:
             self.ensure_folders()
         token = secrets.token_hex(6)
@@ -633,29 +633,34 @@ class Engine:
             body = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
             data = LOG_MAGIC + body + f"\n{zlib.crc32(body):08x}\n".encode()
             tmp = self.log_dir / f".{n:012d}.{token}.tmp"
-            try:
-                # fsynced, then linked, then the folder fsynced: a published entry survives a power
-                # loss, so the order readers saw (who won a race) is the order after it too
-                write_file(tmp, data, True)
-                won = link_exclusive(tmp, self.log_dir / f"{n:012d}")
-            except FileNotFoundError:
-                raise gone_error(self.base) from None
-            except OSError as exc:
-                raise unwritable_error(self.base, exc, tmp) from None
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            # fsynced, then linked, then the folder fsynced: a published entry survives a power
+            # loss, so the order readers saw (who won a race) is the order after it too
+            won = self._link_new(tmp, self.log_dir / f"{n:012d}", lambda t: write_file(t, data, True))
             if won:
-                fsync_dir(self.log_dir)
+                fsync_path(self.log_dir)
                 new_names = {r[0] for r in ranges} - self._dir_synced
                 if new_names:  # the segments' own names must survive too
-                    fsync_dir(self.seg_dir)
+                    fsync_path(self.seg_dir)
                     self._dir_synced |= new_names
                 v.apply(entry)
                 v.log_n = n
                 return
         raise StoreError(f"store {self.base}: could not publish to its log {self.log_dir} (every entry number "
                          "was taken); check that its files are not being deleted, then rerun")
+
+    def _link_new(self, tmp: Path, dest: Path, write: Callable[[Path], Any]) -> bool:
+        """Write ``tmp`` with ``write`` and link it to ``dest`` unless that name exists (the
+        first to link wins); the temporary name is always removed. False: someone else won."""
+        try:
+            write(tmp)
+            return link_exclusive(tmp, dest)
+        except FileNotFoundError:
+            raise gone_error(self.base) from None
+        except OSError as exc:
+            raise unwritable_error(self.base, exc, tmp) from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
     def _slot_ok(self, n: int) -> bool:
         """Entry n may be written only right after one that exists (or our checkpoint): a
@@ -831,17 +836,8 @@ class Engine:
                 base_name = base.path.name
         path = self.ckpt_dir / f"{v.log_n:012d}-{gen:04d}.ckpt"
         tmp = self.ckpt_dir / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            write_checkpoint(tmp, v, gen, comp, base_name)
-            won = link_exclusive(tmp, path)
-        except FileNotFoundError:
-            raise gone_error(self.base) from None
-        except OSError as exc:
-            raise unwritable_error(self.base, exc, tmp) from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        fsync_dir(self.ckpt_dir)
+        won = self._link_new(tmp, path, lambda t: write_checkpoint(t, v, gen, comp, base_name))
+        fsync_path(self.ckpt_dir)
         try:
             new = open_view(self.ckpt_dir, path.name)
         except (FileNotFoundError, DamagedCheckpoint):
@@ -1034,7 +1030,7 @@ class Engine:
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-            fsync_dir(self.ckpt_dir)
+            fsync_path(self.ckpt_dir)
             for _n, _g, name in names:  # the damaged ones would otherwise still be tried first
                 with contextlib.suppress(OSError):
                     if (_n, _g) > (v.log_n, gen):
@@ -1283,7 +1279,7 @@ class _SegmentWriter:
 
     def finish(self) -> list[SegInfo]:
         self._close()
-        fsync_dir(self.folder)
+        fsync_path(self.folder)
         return self.done
 
     def discard(self) -> None:
