@@ -797,15 +797,31 @@ class Engine:
         if v.tail_records >= due or v.entries_since >= self.opts.checkpoint_entries:
             self.checkpoint()
 
-    def checkpoint(self, force: bool = False) -> bool:
-        """Write a checkpoint of everything replayed so far, unless another process is building
-        one, and collect what it makes obsolete. Returns whether this call wrote one."""
+    @contextlib.contextmanager
+    def _build_claim(self, required: bool) -> Iterator[Path | None]:
+        """Hold the checkpoint build marker (one builder at a time) for the block and release it
+        after. Another process holds it: None, or with ``required`` a one-line StoreError."""
         if not self.ready:
             self.ensure_folders()
         claim = self.ckpt_dir / ".build"
         if not claim_marker(claim, self.opts.build_stale_s):
-            return False
+            if required:
+                raise StoreError(f"store {self.base}: another process is writing a checkpoint ({claim}); try again "
+                                 "in a few minutes (delete that file if no kodcode process is running)")
+            yield None
+            return
         try:
+            yield claim
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(claim)
+
+    def checkpoint(self, force: bool = False) -> bool:
+        """Write a checkpoint of everything replayed so far, unless another process is building
+        one, and collect what it makes obsolete. Returns whether this call wrote one."""
+        with self._build_claim(required=False) as claim:
+            if claim is None:  # another process is building one
+                return False
             self._reload_newer()  # build on the newest: it may hold a compaction's moves
             self._replay()
             v = self.view
@@ -813,9 +829,6 @@ class Engine:
             if not force and v.log_n == v.ckpt_n and v.ckpt is not None:
                 return False
             return self._write_and_switch(Compaction())
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(claim)
 
     def _write_and_switch(self, comp: "Compaction") -> bool:
         """Write the checkpoint of the view (with compaction ``comp``'s changes), link it into
@@ -856,15 +869,9 @@ class Engine:
         their race, damaged records) into new full segments, and retire the old ones (deleted
         after ``log_grace_s``, once no reader can still be using them). Who wins does not
         change: a key's record is copied, its duplicates are dropped."""
-        if not self.ready:
-            self.ensure_folders()
-        claim = self.ckpt_dir / ".build"
-        if not claim_marker(claim, self.opts.build_stale_s):
-            raise StoreError(f"store {self.base}: another process is writing a checkpoint ({claim}); try again "
-                             "in a few minutes (delete that file if no kodcode process is running)")
         out = {"segments_merged": 0, "records_copied": 0, "duplicates_dropped": 0, "damaged_dropped": 0,
                "bytes_before": 0, "bytes_after": 0, "segments_written": 0}
-        try:
+        with self._build_claim(required=True) as claim:
             self.flush()
             self.refresh(scan=True, force=True)
             self._reload_newer()
@@ -931,9 +938,6 @@ class Engine:
             out["segments_written"] = len(comp.new_segs)
             out["bytes_after"] = sum(s.end for s in comp.new_segs)
             return out
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(claim)
 
     def damaged_checkpoint(self) -> str | None:
         """Why the newest checkpoint file cannot be used (manifest or an index block fails its
@@ -965,13 +969,7 @@ class Engine:
         is damaged and the log it folded is gone. Records are ordered by segment (as the last
         readable manifest listed them, then by name) and offset; a key written twice in a race
         may therefore resolve to the other record than before. Returns the records indexed."""
-        if not self.ready:
-            self.ensure_folders()
-        claim = self.ckpt_dir / ".build"
-        if not claim_marker(claim, self.opts.build_stale_s):
-            raise StoreError(f"store {self.base}: another process is writing a checkpoint ({claim}); try again "
-                             "in a few minutes (delete that file if no kodcode process is running)")
-        try:
+        with self._build_claim(required=True) as claim:
             names = self._checkpoint_names()
             manifest: dict[str, Any] = {}
             for _n, _g, name in names:
@@ -1038,9 +1036,6 @@ class Engine:
             self.view = None
             self.ensure_view()
             return v.tail_records
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(claim)
 
     def collect(self) -> None:
         """Delete what no reader needs any more: superseded checkpoints (after ``ckpt_grace_s``),
