@@ -19,6 +19,9 @@ Failures are sorted three ways:
 
 The API key is read from the environment variable named by ``api_key_env`` when the
 first request is sent, kept only in the client's headers, and masked in every message.
+
+This is ``mode: online``. With ``mode: batch`` the factory builds ``openai_batch``'s backend,
+which sends the bodies built here through OpenAI's Batch API and parses the answers here.
 """
 
 from __future__ import annotations
@@ -60,6 +63,11 @@ class OpenAIConfig:
     max_tokens_field: str = "max_tokens"  # "max_completion_tokens" for OpenAI's o-series models
     # per-model endpoint: model id -> {base_url, api_key_env, model (the provider's name for it)}
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # "batch": OpenAI's Batch API at half the price, answers within 24 h (openai_batch.py)
+    mode: str = "online"
+    batch_max_requests: int = 50_000  # OpenAI's limits per input file
+    batch_max_bytes: int = 200_000_000
+    batch_poll_s: float = 30.0  # seconds between status checks of the batches waited on
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | None) -> "OpenAIConfig":
@@ -70,6 +78,10 @@ class OpenAIConfig:
             raise BackendFatalError("llm.openai: max_retries, timeout_s and backoff_* must not be negative")
         if out.max_tokens_field not in ("max_tokens", "max_completion_tokens"):
             raise BackendFatalError("llm.openai.max_tokens_field must be max_tokens or max_completion_tokens")
+        if out.mode not in ("online", "batch"):
+            raise BackendFatalError(f"llm.openai.mode must be online or batch, got {out.mode!r}")
+        if out.batch_max_requests < 1 or out.batch_max_bytes < 1 or out.batch_poll_s <= 0:
+            raise BackendFatalError("llm.openai: batch_max_requests, batch_max_bytes and batch_poll_s must be positive")
         for model, spec in out.models.items():
             bad = sorted(set(spec or {}) - {"base_url", "api_key_env", "model"})
             if bad:

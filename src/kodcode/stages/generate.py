@@ -22,7 +22,7 @@ def generate(stage: str, subset: str, requests_file: str, out_responses: str, ou
     rows = read_jsonl(requests_file)
     requests = [Request.from_dict(r["request"]) for r in rows]
     store = response_store(store_root)
-    backend = LazyBackend(llm_cfg)
+    backend = LazyBackend(llm_cfg, store_root)  # batch mode journals its paid batches in the store folder
     try:
         with exit_on_store_error():  # a vanished or full store: one line, not a traceback
             responses, stats = run_requests(requests, backend, store, **budget)
