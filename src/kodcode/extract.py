@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .llm.chat_templates import all_special_texts
+
 BAD_DOCUMENT = "BAD_DOCUMENT"
 
 _Q_BLOCK = re.compile(r"<\|Question Begin\|>(.*?)(?:<\|Question End\|>|\Z)", re.S)
@@ -60,7 +62,7 @@ def prefill_question(opening: str, continuation: str | None, first_line_only: bo
     if continuation is None:
         raise ExtractionDrop("empty response")
     text = continuation
-    for marker in ("<|im_end|>", "<|eot_id|>", "<|endoftext|>"):
+    for marker in all_special_texts():  # a server that left the markup in: cut where the turn ended
         text = text.split(marker, 1)[0]
     if first_line_only:
         text = text.strip("\n").split("\n", 1)[0]

@@ -110,3 +110,12 @@ def guess_template(model: str) -> str | None:
     if "qwen2" in m:
         return "qwen2.5"
     return None
+
+
+def all_special_texts() -> tuple[str, ...]:
+    """Every template's markup tokens as text, each once: where a completion written without
+    its chat markup being stripped has left the turn it answered, whichever family wrote it."""
+    seen: dict[str, None] = {}
+    for template in CHAT_TEMPLATES.values():
+        seen.update(dict.fromkeys(template.special_texts))
+    return tuple(seen)
