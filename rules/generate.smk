@@ -2,6 +2,16 @@
 # response store in between. Each stage writes its requests where this rule reads them
 # (rules.generate.input.requests) and reads its answers from rules.generate.output.responses,
 # both with {stage} filled in (fill and shards, rules/common.smk).
+from snakemake.settings.types import DeploymentMethod
+
+# Under --sdm apptainer, name the image a rule's jobs run in (dry runs included; docs/containers.md)
+show_container = lambda rule: (
+    logger.info(f"rule {rule.rule.name} runs in container {rule.rule.container_img}")
+    if DeploymentMethod.APPTAINER in workflow.deployment_settings.deployment_method
+    else None
+)
+
+
 if BACKEND == "openai":
 
     localrules:
@@ -30,5 +40,11 @@ rule generate:
         "benchmarks/{subset}/generate_{stage}_{shard}.tsv"
     conda:
         "../envs/vllm.yaml" if BACKEND == "vllm" else "../envs/workflow.yaml"
+    # under --sdm apptainer (docs/containers.md): vLLM's image on GPU nodes, else the test env's
+    container:
+        config["containers"]["vllm"] if BACKEND == "vllm" else config["containers"]["test_env"]
     script:
         "../scripts/generate.py"
+
+
+show_container(rules.generate)

@@ -26,8 +26,14 @@ rule execute:
         "benchmarks/{subset}/execute_{exec_stage}_{shard}.tsv"
     conda:
         "../envs/workflow.yaml"
+    # the test environment's image, used under --sdm apptainer (docs/containers.md)
+    container:
+        config["containers"]["test_env"]
     script:
         "../scripts/execute.py"
+
+
+show_container(rules.execute)
 
 
 rule verify:

@@ -254,7 +254,7 @@ def test_missing_bundled_package_is_named(monkeypatch, tmp_path, fresh_bwrap_loo
 
 def test_container_engines_fail_clearly_when_unavailable(monkeypatch, tmp_path):
     real_which = engines.shutil.which
-    monkeypatch.setattr(engines.shutil, "which", lambda name: None if name in ("apptainer", "singularity", "docker")
+    monkeypatch.setattr(engines.shutil, "which", lambda name: None if name in ("apptainer", "singularity", "docker", "podman")
                         else real_which(name))
     with pytest.raises(engines.EngineUnavailable, match="apptainer"):
         engines.resolve("apptainer", str(tmp_path / "test-env.sif"))
@@ -480,9 +480,10 @@ def _names(lines):
 
 
 def test_test_env_declarations_agree():
-    yaml_text = (ROOT / "envs" / "test-env.yaml").read_text()
-    deps = yaml_text.split("dependencies:", 1)[1].splitlines()
-    conda = {n.replace("matplotlib-base", "matplotlib") for n in _names(deps)} - {"python"}
+    # conda-forge names differ for a few packages: the yaml gives the PyPI name as `# pip: NAME`
+    deps = [re.sub(r"^(.*?)#.*pip:\s*(\S+).*$", r"- \2", line)
+            for line in (ROOT / "envs" / "test-env.yaml").read_text().split("dependencies:", 1)[1].splitlines()]
+    conda = _names(deps) - {"python"}
     pip = _names((ROOT / "envs" / "test-env.txt").read_text().splitlines())
     assert conda == pip
     for required in ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "sympy", "networkx",
@@ -491,11 +492,14 @@ def test_test_env_declarations_agree():
 
 
 def test_container_definitions_build_from_the_declaration():
+    # both run the same build steps, which read the package list (tests/unit/test_containers.py)
+    script = (ROOT / "containers" / "install-test-env.sh").read_text()
+    assert "envs/test-env.txt" in script and "bubblewrap" in script
+    # the whole worker folder goes into the image and runs as a folder
+    assert "src/kodcode/executor/worker" in script and "worker.py" not in script
     for name in ("test-env.def", "Dockerfile.test-env"):
         text = (ROOT / "containers" / name).read_text()
-        assert "envs/test-env.yaml" in text and "bubblewrap" in text
-        # the whole worker folder goes into the image and runs as a folder
-        assert "src/kodcode/executor/worker" in text and "worker.py" not in text
+        assert "containers/install-test-env.sh" in text
         assert f"python -I {engines.IN_IMAGE_DIR}" in text or f'"python", "-I", "{engines.IN_IMAGE_DIR}"' in text
 
 

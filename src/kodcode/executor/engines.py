@@ -34,6 +34,16 @@ IN_IMAGE_DIR = "/opt/kodcode-executor"
 # The environment a worker starts with; nothing is inherited from the caller. The worker
 # resets every attempt to the same variables, so there is one list of them.
 WORKER_ENV = dict(CLEAN_ENV)
+# Variables the docker/podman client itself reads (which daemon, which configuration). They
+# reach only the client on the host: `docker run` puts no variable of its own environment
+# into the container, which gets the image's environment and then the worker's reset.
+CLIENT_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY",
+              "CONTAINER_HOST", "CONTAINERS_CONF", "XDG_RUNTIME_DIR", "HOME")
+
+
+def docker_command() -> str | None:
+    """The Docker-compatible client: ``docker``, else ``podman`` (same command line)."""
+    return shutil.which("docker") or shutil.which("podman")
 
 
 class EngineUnavailable(RuntimeError):
@@ -95,22 +105,25 @@ def resolve(name: str, image: str | None = None) -> str:
                                     "command on PATH. Install Apptainer or choose engine bwrap.")
         if not image or not Path(image).exists():
             raise EngineUnavailable(f"executor engine 'apptainer' needs executor.image pointing at a built "
-                                    f"image (.sif); got {image!r}. Build it with: apptainer build "
-                                    "test-env.sif containers/test-env.def")
+                                    f"image (.sif); got {image!r}. Build it with: containers/build test-env "
+                                    "--engine apptainer (apptainer build of containers/test-env.def)")
     elif name == "docker":
-        if not shutil.which("docker"):
-            raise EngineUnavailable("executor engine 'docker' is unavailable: no docker command on PATH.")
+        exe = docker_command()
+        if not exe:
+            raise EngineUnavailable("executor engine 'docker' is unavailable: no docker (or podman) command on PATH.")
         if not image:
-            raise EngineUnavailable("executor engine 'docker' needs executor.image (e.g. kodcode-test-env:latest, "
-                                    "built with: docker build -f containers/Dockerfile.test-env -t kodcode-test-env .)")
+            raise EngineUnavailable("executor engine 'docker' needs executor.image (e.g. kodcode-test-env:cpu, "
+                                    "built with: containers/build test-env --variant cpu, a docker build of "
+                                    "containers/Dockerfile.test-env)")
         try:
-            res = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", image],
+            res = subprocess.run([exe, "image", "inspect", "--format", "{{.Id}}", image],
                                  capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EngineUnavailable(f"executor engine 'docker' is unavailable: {exc}") from exc
         if res.returncode != 0:
             raise EngineUnavailable(f"executor engine 'docker' is unavailable: {res.stderr.strip()[:300] or 'no engine'}"
-                                    f" (is the Docker daemon running and is image {image!r} built?)")
+                                    f" (is the Docker daemon running and is image {image!r} built? "
+                                    "containers/build test-env builds it)")
     return name
 
 
@@ -142,11 +155,12 @@ def build(name: str, preload: tuple[str, ...], image: str | None = None, base_di
                 "--bind", f"{WORKER}:{IN_IMAGE_DIR}:ro", "--pwd", "/tmp", str(image),
                 "python", "-I", IN_IMAGE_DIR, *args]
         return EngineSpec("apptainer", argv, env, fingerprint(engine, image))
-    argv = ["docker", "run", "--rm", "-i", "--network", "none", "--read-only", "--init",
+    client = {k: os.environ[k] for k in CLIENT_ENV if k in os.environ}
+    argv = [docker_command() or "docker", "run", "--rm", "-i", "--network", "none", "--read-only", "--init",
             "--tmpfs", "/tmp:rw,exec,nosuid,size=1g", "--pids-limit", "512", "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--user", f"{UNPRIVILEGED_UID}:{UNPRIVILEGED_UID}",
             "-v", f"{WORKER}:{IN_IMAGE_DIR}:ro", "-w", "/tmp", str(image), "python", "-I", IN_IMAGE_DIR, *args]
-    return EngineSpec("docker", argv, env, fingerprint(engine, image))
+    return EngineSpec("docker", argv, {**env, **client}, fingerprint(engine, image))
 
 
 @functools.lru_cache(maxsize=None)
@@ -183,7 +197,7 @@ def _image_id(engine: str, image: str | None) -> str:
         return ""
     if engine == "docker":
         try:
-            res = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", image],
+            res = subprocess.run([docker_command() or "docker", "image", "inspect", "--format", "{{.Id}}", image],
                                  capture_output=True, text=True, timeout=60)
             return res.stdout.strip() or image
         except (OSError, subprocess.TimeoutExpired):

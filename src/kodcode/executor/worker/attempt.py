@@ -29,7 +29,7 @@ import tempfile
 import time
 from typing import Callable
 
-from . import isolation, linux, supervise
+from . import isolation, linux, scratch, supervise
 from .environment import CLEAN_ENV
 from .pytest_runner import run_pytest
 from .pytest_session import SessionTemplate
@@ -105,6 +105,7 @@ class AttemptRunner:
         self.workdir = isolation.NS_WORKDIR if mode == "ns" else os.path.join(base, f"attempt-{os.getpid()}")
         self.pattern = os.path.join(self.workdir, "solution.py")
         self.template: SessionTemplate | None = None
+        self.recorded: dict | None = None  # plain mode in a container: the scratch places before any attempt
         if mode == "plain":
             self._fresh_plain_folder()
 
@@ -133,6 +134,8 @@ class AttemptRunner:
         out_r, out_w = os.pipe()
         rep_r, rep_w = os.pipe()
         st_r, st_w = os.pipe()
+        if self.reap_all and self.recorded is None:
+            self.recorded = scratch.snapshot([self.base, scratch.SHM])
         start = req["_t0"] = time.monotonic()
         if self.mode != "ns":
             pid = os.fork()
@@ -160,8 +163,9 @@ class AttemptRunner:
         finally:
             if self.mode == "plain":
                 supervise.quietly(lambda: os.killpg(pid, signal.SIGKILL))  # what is left of the attempt's group
-                if self.reap_all:
+                if self.reap_all:  # a container's own /tmp and /dev/shm: nothing reaches the next attempt
                     supervise.reap_all_others()
+                    scratch.restore([self.base, scratch.SHM], self.recorded or {}, self.workdir)
                 self._fresh_plain_folder()
 
     def _child(self, req: dict, out_w: int, rep_w: int, st_w: int) -> None:
