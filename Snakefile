@@ -35,9 +35,11 @@ include: "rules/dedup.smk"
 include: "rules/solutions.smk"
 include: "rules/verify.smk"
 include: "rules/style.smk"
+include: "rules/online_judge.smk"
 include: "rules/sft.smk"
 include: "rules/decontam.smk"
 include: "rules/release.smk"
+include: "rules/exports.smk"
 include: "rules/paper.smk"
 
 
@@ -53,4 +55,5 @@ rule all:
     input:
         release_targets(),
         paper_targets(),
+        EXPORT_TARGETS,
     default_target: True

@@ -38,7 +38,8 @@ if _problems:
     _stop(_problems)
 SHARDS = [f"{i:03d}" for i in range(config["shards"])]
 STORE = config["store"]
-GEN_STAGES = ["questions", "tags", "solutions", "style", "sft"]  # served by generate (tags for Filter only)
+GEN_STAGES = ["questions", "tags", "solutions", "style", "sft",  # served by generate (tags for Filter only)
+              "oj_tags", "online_judge"]  # rules/online_judge.smk, when online_judge.enabled
 EXEC_STAGES = ["solutions", "sft"]  # the stages whose attempts execute runs
 BACKEND = config["llm"]["backend"]
 

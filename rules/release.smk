@@ -8,6 +8,9 @@ rule release_subset:
         triplets=shards(rules.triplets.output.triplets),
         labeled=shards(rules.sft_label.output.labeled),
         decontam=lambda wc: decontam_files(wc.subset),
+        # the stdin/stdout rows (rules/online_judge.smk), for the subsets online_judge covers
+        online_judge=lambda wc: (expand(rules.verify_online_judge.output.rows, subset=wc.subset, shard=SHARDS)
+                                 if wc.subset in OJ_SUBSETS else []),
     output:
         v1="results/release/KodCode-V1/{subset}.parquet",
         sft="results/release/KodCode-V1-SFT-R1/{subset}.parquet",

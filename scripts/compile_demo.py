@@ -33,7 +33,7 @@ def _drop_timestamps(path: Path) -> None:
 
 
 def _absolute_paths(node):
-    """The config's local source copies (every ``path:`` under ``sources``), made absolute:
+    """The config's local source copies (every ``path:`` under ``sources`` or ``paper``), made absolute:
     the workflow runs in a scratch folder."""
     if isinstance(node, dict):
         return {k: (str(ROOT / v) if k == "path" and isinstance(v, str) else _absolute_paths(v))
@@ -62,6 +62,8 @@ def main() -> int:
     config["llm"]["authored_responses"] = str(ROOT / config["llm"]["authored_responses"])
     config["seeds"] = {k: str(ROOT / v) for k, v in config.get("seeds", {}).items()}
     config["sources"] = _absolute_paths(config.get("sources", {}))
+    if "paper" in config:  # the local copies of the Fig. 4 baseline sets
+        config["paper"] = _absolute_paths(config["paper"])
     cfg_path = scratch / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(scratch),

@@ -8,7 +8,8 @@ import logging
 import sys
 
 # module path -> provides ``register(subparsers)``; each adds its subcommands
-_AREAS = ("kodcode.executor.cli", "kodcode.llm.store_command", "kodcode.sources.cli", "kodcode.plan.cli")
+_AREAS = ("kodcode.executor.cli", "kodcode.llm.store_command", "kodcode.sources.cli", "kodcode.plan.cli",
+          "kodcode.exports.publish")
 
 
 def build_parser() -> argparse.ArgumentParser:

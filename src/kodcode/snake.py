@@ -122,6 +122,9 @@ def success_lines(root: str | Path = ".") -> list[str]:
         lines.append("Release: results/release/" + found(
             (("card: results/release/README.md", "results/release/README.md"),
              ("data flow: results/release/dataflow.tsv", "results/release/dataflow.tsv")), ", "))
+    if (root / "results/exports").is_dir():
+        lines.append("Training exports: results/exports/ (" + ", ".join(
+            sorted(p.name for p in (root / "results/exports").iterdir() if p.is_dir())) + ")")
     if (root / "results/paper").is_dir():
         lines.append("Paper figures: results/paper/" + found(
             (("README.md", "results/paper/README.md"),

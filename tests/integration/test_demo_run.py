@@ -67,7 +67,7 @@ def runs(wf):
 
 
 def test_one_subset_run_touches_only_that_subset(wf, runs):
-    assert runs["after_one"] == ["Package", "decontam", "paper", "release"]  # decontam: the shared benchmark index
+    assert runs["after_one"] == ["Package", "decontam", "exports", "paper", "release"]  # decontam: the shared benchmark index
     # the full run afterwards reran nothing of Package
     assert mtimes(wf / "results" / "Package") == runs["package_before"]
 
@@ -82,7 +82,7 @@ def test_release_loads_with_datasets(wf, runs):
             assert ds.column_names == columns
             assert len(ds) > 0
             assert set(ds["subset"]) == {subset}
-            assert set(ds["style"]) <= {"instruct", "complete"}
+            assert set(ds["style"]) <= {"instruct", "complete", "online_judge"}  # the last: V1 file only
         if layout == "KodCode-V1":
             row = ds[0]
             assert row["chosen_trial"] in row["trials"] and row["trials"][row["chosen_trial"]]["test_result"] == "Pass"
@@ -106,6 +106,31 @@ def test_dataflow_reports_the_deliberate_drops(wf, runs):
     assert any(r["unparseable"] != "0" for r in rows.values())
     for r in rows.values():
         assert int(r["verified"]) > 0 and int(r["llm_failures"]) == 0
+
+
+def test_release_has_stdin_stdout_rows_verified_in_stdio_mode(wf, runs):
+    """online_judge in the demo config: Leetcode's three questions are released in stdin/stdout
+    form too, each from an attempt the executor passed in its stdin/stdout mode."""
+    import pyarrow.parquet as pq
+
+    rows = [r for r in pq.read_table(wf / "results/release/KodCode-V1/Leetcode.parquet").to_pylist()
+            if r["style"] == "online_judge"]
+    assert len(rows) == 3 and {r["version"] for r in rows} == {"v1.1"}
+    verdicts = {v["attempt_id"]: v for v in map(json.loads, (wf / "results/Leetcode/online_judge/verdicts_000.jsonl")
+                                                 .read_text().splitlines())}
+    assert {v["kind"] for v in verdicts.values()} == {"stdio"}
+    for row in rows:
+        question = row["question_id"].removesuffix("_OJ") + "_I"
+        chosen = verdicts[f"{question}#{row['chosen_trial'].rsplit('_', 1)[1]}"]
+        cases = json.loads(row["test"])["cases"]
+        assert chosen["verdict"] == "pass" and chosen["collected"] == chosen["passed"] == len(cases)
+        assert row["gpt_pass_sequence"] == [int(verdicts[f"{question}#{k}"]["verdict"] == "pass") for k in range(3)]
+    assert any(v["verdict"] == "fail" and "wrong output" in v["reason"] for v in verdicts.values())
+    flow = (wf / "results" / "release" / "dataflow.tsv").read_text().splitlines()
+    table = {r.split("\t")[0]: dict(zip(flow[0].split("\t"), r.split("\t"))) for r in flow[1:]}
+    assert (table["Leetcode"]["oj_verified"], table["Filter"]["oj_no_pass_drops"]) == ("3", "1")
+    assert "not an online-judge task: 1" in table["Codeforces"]["oj_tag_drops"]
+    assert "## Stdin/stdout rows (online judge)" in (wf / "results" / "release" / "README.md").read_text()
 
 
 def test_second_run_is_a_no_op(wf, runs):

@@ -80,7 +80,13 @@ def dry_run(tmp_path_factory):
     for name in ["Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs"]:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / name)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    # `--sdm apptainer` wants an apptainer binary even for a dry run: a stand-in answers its version
+    # check (nothing runs in a container in a dry run; tests/unit/test_containers.py does the same)
+    stand_in = tmp_path_factory.mktemp("bin")
+    (stand_in / "apptainer").write_text('#!/bin/sh\necho "apptainer version 1.3.4"\n')
+    (stand_in / "apptainer").chmod(0o755)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "PATH": f"{stand_in}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
     done: dict[tuple[str, ...], tuple[int, str]] = {}
 
     def run(cmd: Command) -> tuple[int, str]:

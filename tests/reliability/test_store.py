@@ -217,7 +217,7 @@ def test_store_deleted_mid_run_ends_the_generate_job_without_traceback(tmp_path,
     write_jsonl(tmp_path / "requests.jsonl", [{"request": r.to_dict(), "meta": {}} for r in reqs])
     store_root = tmp_path / "store"
     monkeypatch.setattr(generate_stage, "LazyBackend",
-                        lambda cfg: EchoBackend(hook=lambda n: n == 2 and shutil.rmtree(store_root)))
+                        lambda cfg, store: EchoBackend(hook=lambda n: n == 2 and shutil.rmtree(store_root)))
     with pytest.raises(SystemExit) as exc:
         generate_stage.generate("questions", "S", str(tmp_path / "requests.jsonl"), str(tmp_path / "out.jsonl"),
                                 str(tmp_path / "s.json"), {"backend": "echo"}, str(store_root))

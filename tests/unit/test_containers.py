@@ -215,4 +215,5 @@ def test_sdm_apptainer_dry_run_names_each_rules_container(tmp_path):
         out = res.stdout + res.stderr
         assert res.returncode == 0, out[-2000:]
         assert "rule execute runs in container kodcode-test-env-cpu.sif" in out
+        assert "rule execute_online_judge runs in container kodcode-test-env-cpu.sif" in out  # stdin/stdout attempts
         assert f"rule generate runs in container {generate}" in out

@@ -157,3 +157,6 @@ def test_success_lines_name_only_what_exists(tmp_path):
     (tmp_path / "results" / "paper" / "compare.tsv").write_text("x")
     assert success_lines(tmp_path)[1] == ("Paper figures: results/paper/ (README.md; beside the published "
                                           "release: compare.tsv)")
+    (tmp_path / "results" / "exports" / "verl").mkdir(parents=True)
+    (tmp_path / "results" / "exports" / "light-rl").mkdir()
+    assert success_lines(tmp_path)[1] == "Training exports: results/exports/ (light-rl, verl)"

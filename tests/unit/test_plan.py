@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "demo", "profiles", "report", "envs")
 # one subset of each way to make questions: MAGPIE prefill, several seeds a prompt, documents, tagging
 FEW = ["Prefill", "Leetcode", "Docs", "Filter"]
+OJ = ["Leetcode", "Filter"]  # of FEW, those config/config.yaml tags for stdin/stdout questions
 
 
 def kodcode_plan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -52,6 +53,7 @@ def demo_run(tmp_path_factory) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, wf / name)
     (wf / "few.yaml").write_text(f"subsets: [{', '.join(FEW)}]\n", encoding="utf-8")
     targets = [f"results/{s}/sft/labeled_000.jsonl" for s in FEW]
+    targets += [f"results/{s}/online_judge/verified_000.jsonl" for s in OJ]  # the V1.1 stages too
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "few.yaml", "--",
                            *targets], cwd=wf, text=True, capture_output=True, timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
@@ -95,10 +97,10 @@ def test_the_table_has_a_row_per_subset_and_stage_and_totals(demo_run):
     proc = kodcode_plan("--configfile", "few.yaml", cwd=demo_run)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert sum(line.startswith(tuple(FEW)) for line in lines) == 4 * len(FEW)
+    assert sum(line.startswith(tuple(FEW)) for line in lines) == 4 * len(FEW) + 2 * len(OJ)
     assert any(line.startswith("TOTAL") for line in lines) and "cost by provider" in proc.stdout
     tsv = kodcode_plan("--configfile", "few.yaml", "--format", "tsv", cwd=demo_run).stdout.splitlines()
-    assert tsv[0].startswith("subset\tstage\tmodel") and len(tsv) == 1 + 4 * len(FEW)
+    assert tsv[0].startswith("subset\tstage\tmodel") and len(tsv) == 1 + 4 * len(FEW) + 2 * len(OJ)
 
 
 # ------------------------------------------------------------------ the paper's setting, defaults
@@ -149,11 +151,16 @@ def test_requests_follow_each_steps_survival_share():
     cfg = config(subsets=["Leetcode"], questions={"Leetcode": {"seeds_per_prompt": 3, "n_prompts": 40}})
     res = {"Leetcode": measured(90, extract=(30, 40), dedup_keep=(20, 30), verified=(10, 20), complete=(5, 10),
                                 parsed_solutions=(1, 2), parsed_sft=(1, 1), timeout_solutions=(0, 1),
-                                timeout_sft=(0, 1))}
+                                timeout_sft=(0, 1), oj_eligible=(2, 10), parsed_online_judge=(5, 6))}
     plan = make_plan(Inputs(cfg, ["x"], res, StoreSample("none")))
     got = {r.stage: (round(r.requests), round(r.attempts)) for r in plan.rows}
-    # 40 prompts -> 30 questions -> 20 kept -> 3 attempts each; 10 verified -> 15 triplets x 3 answers
-    assert got == {"questions": (40, 0), "solutions": (60, 30), "style": (10, 0), "sft": (45, 45)}
+    # 40 prompts -> 30 questions -> 20 kept -> 3 attempts each; 10 verified -> 15 triplets x 3 answers;
+    # the 10 verified tagged for stdin/stdout form, 2 eligible -> 3 conversions each, 5 of 6 parse
+    assert got == {"questions": (40, 0), "solutions": (60, 30), "style": (10, 0), "sft": (45, 45),
+                   "oj_tags": (10, 0), "online_judge": (6, 5)}
+    cfg["online_judge"] = {**cfg["online_judge"], "enabled": False}
+    assert {r.stage for r in make_plan(Inputs(cfg, ["x"], res, StoreSample("none"))).rows} == {
+        "questions", "solutions", "style", "sft"}
 
 
 def test_filter_tags_two_requests_per_seed_and_prefill_needs_no_seeds():

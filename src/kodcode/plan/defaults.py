@@ -35,6 +35,9 @@ RATES: Mapping[str, Default] = MappingProxyType({
     "parsed_sft": _d(0.95, "estimate: reasoning answers with code after </think>"),
     "timeout_solutions": _d(0.009, "bench: 6 of 683 upstream trials time out (docs/executor.md)"),
     "timeout_sft": _d(0.009, "bench: as timeout_solutions"),
+    "oj_eligible": _d(0.5, "estimate: verified questions tagged as online-judge problems (the authored demo: 4 of 6)"),
+    "parsed_online_judge": _d(0.95, "estimate: stdin/stdout conversions whose program and cases parse"),
+    "timeout_online_judge": _d(0.009, "bench: as timeout_solutions"),
 })
 
 # Average tokens per request by model role: (prompt, completion). Measured as characters/4 on

@@ -12,8 +12,9 @@ from . import defaults as D
 from .measure import StoreSample, SubsetResults
 
 # stage -> the models.<role> that answers it (Prefill's questions: models.prefill)
-ROLES = {"questions": "question", "tags": "tagger", "solutions": "solution", "style": "style", "sft": "reasoning"}
-EXEC_STAGES = ("solutions", "sft")  # their answers are run by the executor
+ROLES = {"questions": "question", "tags": "tagger", "solutions": "solution", "style": "style", "sft": "reasoning",
+         "oj_tags": "style", "online_judge": "solution"}  # rules/online_judge.smk: as stages.online_judge asks
+EXEC_STAGES = ("solutions", "sft", "online_judge")  # their answers are run by the executor
 
 
 @dataclass
@@ -131,10 +132,17 @@ def subset_requests(subset: str, cfg: Mapping[str, Any], rate: _Rates, seeds: fl
     verified = deduped * rate("verified")
     triplets = verified * (1 + rate("complete"))
     sft = triplets * samples
-    return [first,
-            ("solutions", solutions, solutions * rate("parsed_solutions")),
-            ("style", verified, 0.0),
-            ("sft", sft, sft * rate("parsed_sft"))]
+    chain = [first,
+             ("solutions", solutions, solutions * rate("parsed_solutions")),
+             ("style", verified, 0.0),
+             ("sft", sft, sft * rate("parsed_sft"))]
+    oj = cfg.get("online_judge") or {}
+    if oj.get("enabled") and subset in (oj.get("subsets") or cfg["subsets"]):
+        # each verified question tagged once; each eligible one asked `attempts` times, from scratch
+        conversions = verified * rate("oj_eligible") * attempts
+        chain += [("oj_tags", verified, 0.0),
+                  ("online_judge", conversions, conversions * rate("parsed_online_judge"))]
+    return chain
 
 
 def _tokens(subset: str, stage: str, model: str, role: str, store: StoreSample) -> tuple[float, float, str]:

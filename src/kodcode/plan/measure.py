@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from ..subsets import SUBSETS
 
-GEN_STAGES = ("questions", "tags", "solutions", "style", "sft")
+GEN_STAGES = ("questions", "tags", "solutions", "style", "sft", "oj_tags", "online_judge")
 
 
 @dataclass
@@ -81,7 +81,9 @@ def read_subset(folder: Path) -> SubsetResults:
         r.share("verified").add(d.get("verified"), d.get("questions"))
     for d in _each(folder / "style", "triplets_*.stats.json"):
         r.share("complete").add(d.get("complete"), d.get("instruct"))
-    for stage in ("solutions", "sft"):
+    for d in _each(folder / "online_judge", "requests_*.stats.json"):
+        r.share("oj_eligible").add(d.get("eligible"), d.get("questions"))
+    for stage in ("solutions", "sft", "online_judge"):
         for d in _each(folder / stage, "attempts_*.stats.json"):
             r.share(f"parsed_{stage}").add(d.get("parsed"), d.get("responses"))
         for d in _each(folder / stage, "verdicts_*.stats.json"):

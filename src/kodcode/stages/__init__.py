@@ -18,17 +18,19 @@ rules/dedup.smk          kodcode.stages.dedup            tests/unit/stages/test_
 rules/solutions.smk      kodcode.stages.solutions        tests/unit/stages/test_solutions.py
 rules/verify.smk         kodcode.stages.verify           tests/unit/stages/test_verify.py
 rules/style.smk          kodcode.stages.style            tests/unit/stages/test_style.py
+rules/online_judge.smk   kodcode.stages.online_judge     tests/unit/stages/test_online_judge.py
 rules/sft.smk            kodcode.stages.sft              tests/unit/stages/test_sft.py
 rules/decontam.smk       kodcode.decontam.stage [2]      tests/unit/test_decontam.py
 rules/release.smk        kodcode.stages.release          tests/unit/stages/test_release.py
+rules/exports.smk        kodcode.exports.* [2]           tests/unit/test_exports_*.py
 rules/paper.smk          kodcode.paper.* [2]             tests/unit/test_paper*.py
 rules/common.smk         (no rules) [3]                  tests/reliability/test_stats_sidecars.py
 =======================  ==============================  ===================================
 
 [1] Seeds come from the seed-source package ``kodcode.sources`` (fetching, caching, converting
     the public sources); its ``build`` module is the stage of rules fetch_source and seeds.
-[2] Decontamination and the paper figures are packages of their own (benchmark loaders and
-    search; one module per figure); their rule scripts call them directly, with no thin
+[2] Decontamination, the exports and the paper figures are packages of their own (benchmark
+    loaders and search; one module per export format; one module per figure); their rule scripts call them directly, with no thin
     module here in between.
 [3] Shared definitions of the rule files: subsets, shards, job groups, path helpers and the
     list of stats sidecars the data-flow table reads, checked by the test named. Helpers

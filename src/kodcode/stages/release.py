@@ -13,6 +13,7 @@ from ..hashing import content_hash
 from ..jsonl import read_json, write_json
 from ..store import ContentStore
 from .common import read_many
+from .online_judge import STYLE as OJ_STYLE
 
 V1_COLUMNS = ["version", "style", "subset", "question_id", "question", "solution", "test", "test_info",
               "gpt_pass_sequence", "gpt_pass_trial_num", "gpt_difficulty", "gpt_pass_percentage", "trials",
@@ -50,7 +51,7 @@ def _rows(records: list[dict[str, Any]], columns: Sequence[str], version: str) -
     out = []
     for r in sorted(records, key=lambda r: r["question_id"]):
         row = {c: r.get(c) for c in columns}
-        row["version"] = version
+        row["version"] = r.get("version") or version  # stdin/stdout rows carry online_judge.version
         m = r["metadata"]
         row["metadata"] = {"original_instruction": m.get("original_instruction", ""), "prompt_id": m.get("prompt_id"),
                            "row_id": m.get("row_id"), "seed_ids": [str(s) for s in m.get("seed_ids", [])]}
@@ -70,14 +71,27 @@ def write_parquet(records: list[dict[str, Any]], columns: Sequence[str], path: s
     return table.num_rows
 
 
+def _as_question(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stdin/stdout rows under the id of the question they restate, which the decontamination
+    report names (``apply`` then drops or flags them with it); ``_own_ids`` undoes it."""
+    return [{**r, "question_id": r["source_question_id"], "_row_id": r["question_id"]} for r in rows]
+
+
+def _own_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**{k: v for k, v in r.items() if k != "_row_id"}, "question_id": r["_row_id"]} for r in rows]
+
+
 def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Sequence[str], out_v1: str,
-                   out_sft: str, params: dict[str, Any]) -> None:
+                   out_sft: str, params: dict[str, Any], online_judge_files: Sequence[str] = ()) -> None:
     """One subset's two parquet files. ``params``: ``version``, ``trial_tag`` and ``attempts`` (the
     trial columns), and with decontamination on ``decontam_report`` and ``decontam_action``:
     questions the report marks contaminated are dropped (``drop``) or kept with a
-    ``contaminated`` column (``flag``)."""
+    ``contaminated`` column (``flag``). ``online_judge_files``: the stdin/stdout rows
+    (stages.online_judge), added to the KodCode-V1 file only; each follows the decontamination
+    verdict of the question it restates."""
     trial_names = [f"trial_{params['trial_tag']}_{k}" for k in range(int(params["attempts"]))]
     triplets, labeled = read_many(triplet_files), read_many(labeled_files)
+    online_judge = read_many(online_judge_files)
     v1_cols, sft_cols = V1_COLUMNS, SFT_COLUMNS
     if params.get("decontam_report"):
         from ..decontam.stage import apply, read_report
@@ -88,14 +102,16 @@ def release_subset(subset: str, triplet_files: Sequence[str], labeled_files: Seq
             report = read_report(params["decontam_report"])
             triplets = apply(triplets, report, action, params["decontam_report"])
             labeled = apply(labeled, report, action, params["decontam_report"])
+            online_judge = _own_ids(apply(_as_question(online_judge), report, action, params["decontam_report"]))
         if action == "flag":
             v1_cols, sft_cols = V1_COLUMNS + ["contaminated"], SFT_COLUMNS + ["contaminated"]
-    n1 = write_parquet(triplets, v1_cols, out_v1, params["version"], trial_names)
+    n1 = write_parquet(triplets + online_judge, v1_cols, out_v1, params["version"], trial_names)
     n2 = write_parquet(labeled, sft_cols, out_sft, params["version"], trial_names)
     if n1 == 0:
         raise RuntimeError(f"{subset}: no verified question survived; the release would be empty "
                            f"(see results/{subset}/*/*.stats.json for where records were dropped)")
-    print(f"{subset}: {n1} V1 rows, {n2} SFT rows")
+    oj = f" ({len(online_judge)} of them stdin/stdout)" if online_judge else ""
+    print(f"{subset}: {n1} V1 rows{oj}, {n2} SFT rows")
 
 
 # ---------------------------------------------------------------- data flow and card
@@ -126,12 +142,18 @@ def _sum_stats(files: Sequence[str]) -> dict[str, dict[str, Any]]:
 # `question_responses` count its tagging requests and answers, `tagged` the questions whose two
 # answers both parsed, `tag_unparseable` / `tag_rule_drops` why the others went, `extracted` the
 # questions kept (0 and "0" in the tagging columns for the other subsets).
+# The stdin/stdout questions (stages.online_judge; 0 when online_judge is off or skips the
+# subset): verified questions tagged, tagged "yes", tags that said no or did not parse, attempts,
+# unparseable attempts, questions with a passing attempt (rows before decontamination), and
+# questions dropped with none. Their released rows are counted in `v1_rows` too.
+ONLINE_JUDGE_COLUMNS = ["oj_tagged", "oj_eligible", "oj_tag_drops", "oj_attempts", "oj_unparseable", "oj_verified",
+                        "oj_no_pass_drops"]
 FLOW_COLUMNS = ["subset", "seeds", "seed_drops", "prompts", "prompt_drops", "question_responses", "tagged", "tag_unparseable",
                 "tag_rule_drops", "extracted", "extract_drops",
                 "after_dedup", "dedup_drops", "attempts", "unparseable", "verified", "no_pass_drops", "easy",
                 "medium", "hard", "complete", "style_drops", "contaminated", "contaminated_by", "v1_rows", "sft_rows",
                 "r1_correct", "llm_requests", "llm_cache_hits", "llm_generated", "llm_failures", "prompt_tokens",
-                "completion_tokens"]
+                "completion_tokens", *ONLINE_JUDGE_COLUMNS]
 
 
 def _fmt(d: dict[str, int] | None) -> str:
@@ -175,6 +197,21 @@ def flow_row(subset: str, s: dict[str, dict[str, Any]], released: tuple[int, int
         "r1_correct": s["sft_label"].get("r1_correct", {}).get("True", 0),
         "llm_requests": g("requests"), "llm_cache_hits": g("cache_hits"), "llm_generated": g("generated"),
         "llm_failures": g("failures"), "prompt_tokens": g("prompt_tokens"), "completion_tokens": g("completion_tokens"),
+        **_online_judge_flow(s),
+    }
+
+
+def _online_judge_flow(s: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    req, parsed = s.get("online_judge_requests", {}), s.get("parse_online_judge", {})
+    ver = s.get("verify_online_judge", {})
+    return {
+        "oj_tagged": req.get("tagged", 0),
+        "oj_eligible": req.get("eligible", 0),
+        "oj_tag_drops": _fmt(req.get("dropped")),
+        "oj_attempts": parsed.get("responses", 0),
+        "oj_unparseable": _fmt(parsed.get("unparseable")),
+        "oj_verified": ver.get("verified", 0),
+        "oj_no_pass_drops": ver.get("dropped", {}).get("no passing attempt", 0),
     }
 
 
@@ -208,7 +245,8 @@ def release_card(subsets: Sequence[str], stats_files: dict[str, list[str]], pass
     release_dir = Path(out_card).parent
     rel = lambda p: Path(p).relative_to(release_dir).as_posix()  # noqa: E731
     Path(out_card).write_text(_card(subsets, flows, passk, {s: rel(v1_files[s]) for s in subsets},
-                                    {s: rel(sft_files[s]) for s in subsets}, config, config_hash, counts),
+                                    {s: rel(sft_files[s]) for s in subsets}, config, config_hash, counts)
+                              + _online_judge_card(config, flows, {s: _style_rows(v1_files[s], OJ_STYLE) for s in subsets}),
                               encoding="utf-8")
 
 
@@ -216,6 +254,47 @@ def _num_rows(path: str) -> int:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def _style_rows(path: str, style: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["style"]).column("style").to_pylist().count(style)
+
+
+def _online_judge_card(config: dict[str, Any], flows: list[dict[str, Any]], oj_rows: dict[str, int]) -> str:
+    """The card's section on the stdin/stdout rows: what they are, how they were made and
+    checked, how many there are; empty when online_judge is off."""
+    oj = config.get("online_judge", {})
+    if not oj.get("enabled"):
+        return ""
+    which = ", ".join(oj["subsets"]) if oj.get("subsets") else "every subset"
+    out = [
+        "", "## Stdin/stdout rows (online judge)", "",
+        f"Rows with `style` `{OJ_STYLE}` and `version` `{oj['version']}` are the KodCode V1.1 addition: the same",
+        "task posed as an online-judge problem, whose answer is a whole program that reads standard input and",
+        "prints to standard output. Each verified `instruct` question of " + which + " was first tagged by",
+        f"`{config['models']['style']['model']}`: not eligible when it names the function to write or its signature,",
+        "asks for a class, or asks for code to be debugged or reviewed. For each eligible question",
+        f"`{config['models']['solution']['model']}` was asked {config['verify']['attempts']} times, each from scratch,",
+        "for the problem statement, a program and input/output cases; every program ran on its own cases in the",
+        "executor's stdin/stdout mode (a case passes when the program exits with status 0 and prints the expected",
+        "output, compared token by token). Pass sequence, difficulty and chosen trial are counted as for the other",
+        "rows, and the row's `question`, `solution` and `test` come from the chosen trial.",
+        "",
+        "- `test` (and each trial's `test_code`) is JSON, `{\"cases\": [{\"input\": ..., \"output\": ...}, ...]}`;",
+        "  `test_info` is empty (a program, not a function); `metadata.original_instruction` is the question it restates.",
+        "- Decontamination follows the restated question: a contaminated question loses this row too.",
+        "- Not in `KodCode-V1-SFT-R1`.",
+        "- The `style` value `online_judge` is this workflow's name; the published V1.1's own value was not checked.",
+        "",
+        "| subset | stdin/stdout rows | tagged | eligible | not eligible or unparseable | no passing attempt |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in (f for f in flows if not oj.get("subsets") or f["subset"] in oj["subsets"]):
+        out.append(f"| {f['subset']} | {oj_rows[f['subset']]} | {f['oj_tagged']} | {f['oj_eligible']} |"
+                   f" {f['oj_tag_drops']} | {f['oj_no_pass_drops']} |")
+    return "\n".join(out) + "\n"
 
 
 def _decontam_line(config: dict[str, Any], flows: list[dict[str, Any]]) -> list[str]:

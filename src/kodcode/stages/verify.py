@@ -4,6 +4,7 @@ sandbox (solutions and sft), keep the questions with a passing attempt, and pass
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..executor import Attempt, Limits, run_attempts
@@ -11,7 +12,7 @@ from ..executor.service import NAMESPACE as VERDICTS
 from ..jsonl import read_jsonl, write_jsonl
 from ..store import ContentStore, exit_on_store_error
 from ..testinfo import test_info
-from ..verify import mean_pass_at_k, summarize
+from ..verify import Verification, mean_pass_at_k, summarize
 from .common import by_item, read_many, write_stats
 
 
@@ -33,7 +34,8 @@ def execute(subset: str, stage: str, attempts_file: str, out_verdicts: str, out_
     out, verdicts = [], Counter()
     for r in rows:
         res = by_id.get(r["attempt_id"])
-        rec = {"attempt_id": r["attempt_id"], "item_id": r["item_id"], "sample": r["sample"]}
+        rec = {"attempt_id": r["attempt_id"], "item_id": r["item_id"], "sample": r["sample"],
+               "kind": r.get("kind", "pytest")}
         if res is None:
             rec.update(verdict="error", reason=f"unparseable: {r['parse_error']}", coverage=None, collected=0,
                        passed=0, failed=0, skipped=0)
@@ -48,6 +50,36 @@ def execute(subset: str, stage: str, attempts_file: str, out_verdicts: str, out_
 
 def _trial_name(tag: str, k: int) -> str:
     return f"trial_{tag}_{k}"
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One question's attempts judged: the pass sequence, difficulty and chosen attempt
+    (``summary``), every attempt as a released trial, and the chosen one (None: none passed)."""
+
+    summary: Verification
+    trials: dict[str, dict[str, Any]]
+    best: dict[str, Any] | None
+    chosen_trial: str | None
+
+
+def judge(atts: Sequence[dict[str, Any]], verdicts: dict[str, dict[str, Any]], tag: str, source: str) -> Judged:
+    """The bookkeeping of one question's attempts (each with ``attempt_id``, ``sample``,
+    ``solution`` and ``test``), shared by the pytest and the stdin/stdout (online-judge) paths."""
+    vs = [verdicts[a["attempt_id"]] for a in atts]
+    summary = summarize([v["verdict"] == "pass" for v in vs], [v["coverage"] for v in vs])
+    trials = {
+        _trial_name(tag, a["sample"]): {
+            "file_source": source,
+            "solution_code": a["solution"],
+            "test_code": a["test"],
+            "test_coverage": v["coverage"],
+            "test_result": "Pass" if v["verdict"] == "pass" else ("Fail - Timed Out" if v["verdict"] == "timeout" else "Fail"),
+        }
+        for a, v in zip(atts, vs)
+    }
+    best = None if summary.chosen is None else atts[summary.chosen]
+    return Judged(summary, trials, best, None if best is None else _trial_name(tag, best["sample"]))
 
 
 def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: str, out_verified: str,
@@ -66,22 +98,11 @@ def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: st
             continue
         if len(atts) != n:
             raise ValueError(f"{q['question_id']}: expected {n} attempts, found {len(atts)}")
-        vs = [verdicts[a["attempt_id"]] for a in atts]
-        summary = summarize([v["verdict"] == "pass" for v in vs], [v["coverage"] for v in vs])
-        if summary.chosen is None:
+        judged = judge(atts, verdicts, tag, source)
+        summary, best = judged.summary, judged.best
+        if best is None:
             dropped["no passing attempt"] += 1
             continue
-        best = atts[summary.chosen]
-        trials = {
-            _trial_name(tag, a["sample"]): {
-                "file_source": source,
-                "solution_code": a["solution"],
-                "test_code": a["test"],
-                "test_coverage": v["coverage"],
-                "test_result": "Pass" if v["verdict"] == "pass" else ("Fail - Timed Out" if v["verdict"] == "timeout" else "Fail"),
-            }
-            for a, v in zip(atts, vs)
-        }
         difficulty[summary.difficulty] += 1
         out.append({
             **{k: q[k] for k in ("question_id", "subset", "question", "metadata")},
@@ -93,8 +114,8 @@ def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: st
             "gpt_pass_trial_num": summary.pass_trial_num,
             "gpt_difficulty": summary.difficulty,
             "gpt_pass_percentage": summary.pass_percentage,
-            "trials": trials,
-            "chosen_trial": _trial_name(tag, best["sample"]),
+            "trials": judged.trials,
+            "chosen_trial": judged.chosen_trial,
         })
     write_jsonl(out_verified, out)
     write_stats(out_stats, "verify", subset=subset, questions=len(out) + sum(dropped.values()), verified=len(out),
