@@ -23,8 +23,8 @@ from ..executor.verdict import StdioCase
 from ..jsonl import read_jsonl, write_jsonl
 from ..parse import ParseError, _section, strip_fences
 from ..templates import render
-from .common import by_item, make_request, write_stats
-from .verify import judge
+from .common import make_request, write_stats
+from .verify import judged_questions
 
 TAG_STAGE = "oj_tags"  # the request stage of the tagging answers (rule generate's {stage})
 STAGE = "online_judge"  # the request stage of the stdin/stdout attempts, and their results folder
@@ -200,22 +200,11 @@ def verify_online_judge(subset: str, verified_file: str, attempts_file: str, ver
     (stages.verify.judge); kept when an attempt passes, from its chosen attempt. ``params``:
     ``attempts`` and ``trial_tag`` (verify.*), ``version`` (online_judge.version) and
     ``file_source`` (the attempts file, recorded in each trial)."""
-    n, tag = int(params["attempts"]), params["trial_tag"]
-    attempts = by_item(read_jsonl(attempts_file))
-    verdicts = {v["attempt_id"]: v for v in read_jsonl(verdicts_file)}
-    out, dropped, difficulty = [], Counter(), Counter()
-    for q in read_jsonl(verified_file):
-        atts = attempts.get(q["question_id"])
-        if atts is None:  # not tagged for the online judge
-            continue
-        if len(atts) != n:
-            raise ValueError(f"{q['question_id']}: expected {n} online-judge attempts, found {len(atts)}")
-        judged = judge(atts, verdicts, tag, params["file_source"])
+    out: list[dict[str, Any]] = []
+    dropped: Counter = Counter()
+    difficulty: Counter = Counter()
+    for q, judged in judged_questions(verified_file, attempts_file, verdicts_file, params, dropped, difficulty):
         summary, best = judged.summary, judged.best
-        if best is None:
-            dropped["no passing attempt"] += 1
-            continue
-        difficulty[summary.difficulty] += 1
         out.append({
             "version": params["version"],
             "style": STYLE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..executor import Attempt, Limits, run_attempts
 from ..executor.service import NAMESPACE as VERDICTS
@@ -82,28 +82,39 @@ def judge(atts: Sequence[dict[str, Any]], verdicts: dict[str, dict[str, Any]], t
     return Judged(summary, trials, best, None if best is None else _trial_name(tag, best["sample"]))
 
 
+def judged_questions(questions_file: str, attempts_file: str, verdicts_file: str, params: dict[str, Any],
+                     dropped: Counter, difficulty: Counter) -> Iterator[tuple[dict[str, Any], Judged]]:
+    """Each question of ``questions_file`` that has attempts here and a passing one, with its
+    bookkeeping (``judge``); questions without a passing attempt are counted in ``dropped``,
+    kept ones by difficulty. ``params``: ``attempts``, ``trial_tag`` and ``file_source``."""
+    n, tag, source = int(params["attempts"]), params["trial_tag"], params["file_source"]
+    attempts = by_item(read_jsonl(attempts_file))
+    verdicts = {v["attempt_id"]: v for v in read_jsonl(verdicts_file)}
+    for q in read_jsonl(questions_file):
+        atts = attempts.get(q["question_id"])
+        if atts is None:  # another shard's question (or, for the online judge, one not tagged)
+            continue
+        if len(atts) != n:
+            raise ValueError(f"{q['question_id']}: expected {n} attempts, found {len(atts)}")
+        judged = judge(atts, verdicts, tag, source)
+        if judged.best is None:
+            dropped["no passing attempt"] += 1
+            continue
+        difficulty[judged.summary.difficulty] += 1
+        yield q, judged
+
+
 def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: str, out_verified: str,
            out_stats: str, params: dict[str, Any]) -> None:
     """Aggregate attempts per question; keep questions with at least one passing attempt, with the
     passing attempt of highest coverage as the chosen trial. ``params``: ``attempts``
     (verify.attempts), ``trial_tag`` (verify.trial_tag) and ``file_source`` (recorded in each
     trial, as upstream records the file it ran)."""
-    n, tag, source = int(params["attempts"]), params["trial_tag"], params["file_source"]
-    attempts = by_item(read_jsonl(attempts_file))
-    verdicts = {v["attempt_id"]: v for v in read_jsonl(verdicts_file)}
-    out, dropped, difficulty = [], Counter(), Counter()
-    for q in read_jsonl(in_questions):
-        atts = attempts.get(q["question_id"])
-        if atts is None:  # the question belongs to another shard
-            continue
-        if len(atts) != n:
-            raise ValueError(f"{q['question_id']}: expected {n} attempts, found {len(atts)}")
-        judged = judge(atts, verdicts, tag, source)
+    out: list[dict[str, Any]] = []
+    dropped: Counter = Counter()
+    difficulty: Counter = Counter()
+    for q, judged in judged_questions(in_questions, attempts_file, verdicts_file, params, dropped, difficulty):
         summary, best = judged.summary, judged.best
-        if best is None:
-            dropped["no passing attempt"] += 1
-            continue
-        difficulty[summary.difficulty] += 1
         out.append({
             **{k: q[k] for k in ("question_id", "subset", "question", "metadata")},
             "style": "instruct",

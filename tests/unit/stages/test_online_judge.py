@@ -239,7 +239,7 @@ def test_a_question_without_a_passing_attempt_is_dropped_and_counted(tmp_path):
                         out_rows=str(tmp_path / "rows.jsonl"), out_stats=str(tmp_path / "rows.stats.json"), params=params)
     assert read_jsonl(tmp_path / "rows.jsonl") == []
     assert read_json(tmp_path / "rows.stats.json")["dropped"] == {"no passing attempt": 1}
-    with pytest.raises(ValueError, match="Filter_00000000_I: expected 4 online-judge attempts, found 3"):
+    with pytest.raises(ValueError, match="Filter_00000000_I: expected 4 attempts, found 3"):
         verify_online_judge(subset="Filter", verified_file=verified, attempts_file=attempts, verdicts_file=verdicts,
                             out_rows=str(tmp_path / "r.jsonl"), out_stats=str(tmp_path / "r.json"),
                             params={**params, "attempts": 4})
