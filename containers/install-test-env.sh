@@ -29,19 +29,11 @@ if [ -n "$need" ]; then
     rm -rf /var/lib/apt/lists/*
 fi
 
-# extra CAs: public certificates (no keys), so they may stay in the image
-if ls "$ctx"/ca/*.crt >/dev/null 2>&1; then
-    mkdir -p /usr/local/share/ca-certificates/kodcode-build
-    cp "$ctx"/ca/*.crt /usr/local/share/ca-certificates/kodcode-build/
-    update-ca-certificates >/dev/null
-fi
-export PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+. "$ctx/containers/install-common.sh"
+install_extra_cas
 pip="$venv/bin/python -m pip install --no-cache-dir --quiet"
-
 # one venv; its python is also `python`/`python3` on the default PATH, which attempts get
-python="$(readlink -f "$(command -v python3)")"
-"$python" -m venv "$venv"
-for exe in python python3 pytest; do ln -sf "$venv/bin/$exe" "/usr/local/bin/$exe"; done
+make_venv python python3 pytest
 
 torch=$(python3 "$ctx/containers/requirements.py" "$variant" "$ctx/envs/test-env.txt" --torch)
 if [ -n "$torch" ]; then

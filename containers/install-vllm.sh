@@ -13,17 +13,10 @@ command -v update-ca-certificates >/dev/null 2>&1 || {
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates
     rm -rf /var/lib/apt/lists/*
 }
-if ls "$ctx"/ca/*.crt >/dev/null 2>&1; then
-    mkdir -p /usr/local/share/ca-certificates/kodcode-build
-    cp "$ctx"/ca/*.crt /usr/local/share/ca-certificates/kodcode-build/
-    update-ca-certificates >/dev/null
-fi
-export PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+. "$ctx/containers/install-common.sh"
+install_extra_cas
 pip="$venv/bin/python -m pip install --no-cache-dir --quiet"
-
-python="$(readlink -f "$(command -v python3)")"
-"$python" -m venv "$venv"
-for exe in python python3; do ln -sf "$venv/bin/$exe" "/usr/local/bin/$exe"; done
+make_venv python python3
 # vLLM pins its own CUDA torch; install it first so the workflow's other dependencies fit it
 $pip "$ctx[vllm]" "$snakemake_spec"
 chmod -R a+rX "$venv"
