@@ -19,7 +19,8 @@ LOCAL_RULES = {"all", "fetch_source", "benchmark_index", "seeds", "question_requ
                "tag_requests", "sft_label", "pass_at_k", "release_subset", "release_card", "paper_fig2_pass_at_k",
                "paper_fig3_lengths", "paper_fig4_tsne", "paper_fig5_difficulty", "paper_fig6_contamination",
                "paper_fig7_dataflow", "paper_compare", "paper_baseline",
-               "paper_fig16_subsets", "paper_readme"}
+               "paper_fig16_subsets", "paper_readme",
+               "export_light_rl", "export_verl", "export_llamafactory", "export_trl"}  # the localrules of rules/*.smk
 
 
 def main() -> int:

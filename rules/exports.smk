@@ -16,7 +16,10 @@ if _export_problems:
     _stop(_export_problems)
 
 
+# all local: they reformat the release, and Light-RL's re-run of reference solutions finds their
+# verdicts in the store (verify ran the same solution and tests), so a cluster job would only wait
 localrules:
+    export_light_rl,
     export_verl,
     export_llamafactory,
     export_trl,

@@ -103,3 +103,22 @@ def test_preflight_status_commands():
 def test_rule_name_from_comment():
     job = slurm.parse_squeue(SQUEUE)[0]
     assert job.rule == "dedup (Docs)"
+
+
+def test_the_ci_slurm_check_knows_every_local_rule():
+    """.ci/check_slurm_run.py fails a SLURM run in which a rule that is not a local rule ran on
+    the submit host; its list must be the rule files' `localrules:` (but generate's, local only
+    with the openai backend, which the CI run does not use)."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    declared: set[str] = set()
+    for smk in (root / "rules").glob("*.smk"):
+        for block in re.findall(r"^\s*localrules:\n((?:\s+\w+,?\n)+)", smk.read_text(encoding="utf-8"), re.M):
+            declared |= set(re.findall(r"\w+", block))
+    spec = importlib.util.spec_from_file_location("check_slurm_run", root / ".ci" / "check_slurm_run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.LOCAL_RULES == declared - {"generate"}
