@@ -65,7 +65,7 @@ TAGGED_SUBSETS = [s for s in SUBSETS if _subsets.spec(s).mode == "filter"]
 # GPU job of its own, an API client runs on the submit host), so each stretch between two
 # model calls is a job. Bookkeeping: building seeds and question prompts, labelling, what
 # reads every shard (release, paper figures), and the small shared benchmark index. Local runs ignore groups and localrules. (docs/cluster.md)
-CHAIN_STRETCHES = ("questions", "verify", "style", "label")
+CHAIN_STRETCHES = ("questions", "verify", "style", "label", "online_judge")
 
 
 localrules:
@@ -90,7 +90,11 @@ localrules:
 
 
 def _chain_name(stretch, subset, shard):
-    if len(SHARDS) == 1:  # nothing to fan out: the subset is one job
+    if stretch == "online_judge":
+        # a job of its own after the subset's: beside the style and SFT steps it would make the
+        # subset's job ask for a second CPU for its whole run (a group asks for its widest layer)
+        name = f"online-judge-{subset}" + (f"-{shard}" if len(SHARDS) > 1 else "")
+    elif len(SHARDS) == 1:  # nothing to fan out: the subset is one job
         name = f"subset-{subset}"
     elif stretch == "questions":
         name = f"questions-{subset}"
@@ -108,6 +112,8 @@ def chain_group(stretch):
 def generate_group(wc):
     if BACKEND != "replay":
         return None
+    if wc.stage in ("oj_tags", "online_judge"):
+        return chain_group("online_judge")(wc)
     return chain_group("questions" if wc.stage in ("questions", "tags") else "verify")(wc)
 
 

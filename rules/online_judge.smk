@@ -23,7 +23,7 @@ rule oj_tag_requests:
             "template": template("online_judge_tag.txt"),
         },
     group:
-        chain_group("verify")
+        chain_group("online_judge")
     log:
         "logs/{subset}/oj_tag_requests_{shard}.log",
     benchmark:
@@ -51,7 +51,7 @@ rule online_judge_requests:
             "template": template("online_judge_convert.txt"),
         },
     group:
-        chain_group("style")
+        chain_group("online_judge")
     log:
         "logs/{subset}/online_judge_requests_{shard}.log",
     benchmark:
@@ -71,7 +71,7 @@ rule parse_online_judge:
         attempts="results/{subset}/online_judge/attempts_{shard}.jsonl",
         stats="results/{subset}/online_judge/attempts_{shard}.stats.json",
     group:
-        chain_group("label")
+        chain_group("online_judge")
     log:
         "logs/{subset}/parse_online_judge_{shard}.log",
     benchmark:
@@ -97,7 +97,7 @@ rule execute_online_judge:
     resources:
         mem_mb=lambda wc, threads: 1024 + 1024 * threads,
     group:
-        chain_group("label")
+        chain_group("online_judge")
     log:
         "logs/{subset}/execute_online_judge_{shard}.log",
     benchmark:
@@ -130,7 +130,7 @@ rule verify_online_judge:
             "version": OJ["version"],
         },
     group:
-        chain_group("label")
+        chain_group("online_judge")
     log:
         "logs/{subset}/verify_online_judge_{shard}.log",
     benchmark:
