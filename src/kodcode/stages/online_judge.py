@@ -24,7 +24,7 @@ from ..jsonl import read_jsonl, write_jsonl
 from ..parse import ParseError, _section, strip_fences
 from ..templates import render
 from .common import make_request, write_stats
-from .verify import judged_questions
+from .verify import judged_columns, judged_questions
 
 TAG_STAGE = "oj_tags"  # the request stage of the tagging answers (rule generate's {stage})
 STAGE = "online_judge"  # the request stage of the stdin/stdout attempts, and their results folder
@@ -204,7 +204,7 @@ def verify_online_judge(subset: str, verified_file: str, attempts_file: str, ver
     dropped: Counter = Counter()
     difficulty: Counter = Counter()
     for q, judged in judged_questions(verified_file, attempts_file, verdicts_file, params, dropped, difficulty):
-        summary, best = judged.summary, judged.best
+        best = judged.best
         out.append({
             "version": params["version"],
             "style": STYLE,
@@ -215,12 +215,7 @@ def verify_online_judge(subset: str, verified_file: str, attempts_file: str, ver
             "solution": best["solution"],
             "test": best["test"],
             "test_info": [],  # a program, not a function: nothing to call
-            "gpt_pass_sequence": summary.pass_sequence,
-            "gpt_pass_trial_num": summary.pass_trial_num,
-            "gpt_difficulty": summary.difficulty,
-            "gpt_pass_percentage": summary.pass_percentage,
-            "trials": judged.trials,
-            "chosen_trial": judged.chosen_trial,
+            **judged_columns(judged),
             "metadata": {**q["metadata"], "original_instruction": q["question"]},
         })
     write_jsonl(out_rows, out)

@@ -82,6 +82,14 @@ def judge(atts: Sequence[dict[str, Any]], verdicts: dict[str, dict[str, Any]], t
     return Judged(summary, trials, best, None if best is None else _trial_name(tag, best["sample"]))
 
 
+def judged_columns(judged: Judged) -> dict[str, Any]:
+    """The released bookkeeping of one question's attempts (KodCode-V1's gpt_* and trial columns)."""
+    s = judged.summary
+    return {"gpt_pass_sequence": s.pass_sequence, "gpt_pass_trial_num": s.pass_trial_num,
+            "gpt_difficulty": s.difficulty, "gpt_pass_percentage": s.pass_percentage,
+            "trials": judged.trials, "chosen_trial": judged.chosen_trial}
+
+
 def judged_questions(questions_file: str, attempts_file: str, verdicts_file: str, params: dict[str, Any],
                      dropped: Counter, difficulty: Counter) -> Iterator[tuple[dict[str, Any], Judged]]:
     """Each question of ``questions_file`` that has attempts here and a passing one, with its
@@ -114,19 +122,14 @@ def verify(subset: str, in_questions: str, attempts_file: str, verdicts_file: st
     dropped: Counter = Counter()
     difficulty: Counter = Counter()
     for q, judged in judged_questions(in_questions, attempts_file, verdicts_file, params, dropped, difficulty):
-        summary, best = judged.summary, judged.best
+        best = judged.best
         out.append({
             **{k: q[k] for k in ("question_id", "subset", "question", "metadata")},
             "style": "instruct",
             "solution": best["solution"],
             "test": best["test"],
             "test_info": test_info(best["solution"]),
-            "gpt_pass_sequence": summary.pass_sequence,
-            "gpt_pass_trial_num": summary.pass_trial_num,
-            "gpt_difficulty": summary.difficulty,
-            "gpt_pass_percentage": summary.pass_percentage,
-            "trials": judged.trials,
-            "chosen_trial": judged.chosen_trial,
+            **judged_columns(judged),
         })
     write_jsonl(out_verified, out)
     write_stats(out_stats, "verify", subset=subset, questions=len(out) + sum(dropped.values()), verified=len(out),
