@@ -166,6 +166,15 @@ class ContentStore:
             return got.record, None
         return None, self.quarantine(path, got.problem, got.inode)
 
+    def _one_file_record(self, key: str, damaged: list[Path] | None) -> dict[str, Any] | None:
+        """A one-file record for the readers that skip damage (items, stats, export): None when
+        absent or damaged, a damaged one left in place and its path added to ``damaged``."""
+        path = self.path_for(key)
+        got = self._read(path)
+        if got.problem is not None and damaged is not None:
+            damaged.append(path)
+        return got.record
+
     # ------------------------------------------------------------------ reading
     def get(self, key: str) -> dict[str, Any] | None:
         """The record under ``key``, or None when absent or damaged (a damaged one is moved or
@@ -310,13 +319,9 @@ class ContentStore:
         for shard in range(256):
             for key, cands in self._shard_groups(shard):
                 if cands is None:
-                    path = self.path_for(key)
-                    got = self._read(path)
-                    if got.problem is not None:
-                        if damaged is not None:
-                            damaged.append(path)
-                    elif got.record is not None:
-                        yield key, got.record
+                    rec = self._one_file_record(key, damaged)
+                    if rec is not None:
+                        yield key, rec
                     continue
                 with eng.locked():
                     rec = eng._retrying(lambda: eng.read_first(key, cands, damaged))
@@ -442,13 +447,9 @@ class ContentStore:
                 with eng.locked():
                     if eng.present(key, intact=False):
                         continue
-                path = self.path_for(key)
-                got = self._read(path)
-                if got.problem is not None:
-                    if damaged is not None:
-                        damaged.append(path)
-                elif got.record is not None:
-                    add_meta(rows, record_meta(got.record))
+                rec = self._one_file_record(key, damaged)
+                if rec is not None:
+                    add_meta(rows, record_meta(rec))
         return rows_to_json(rows)
 
     def export(self, path: str | os.PathLike, keep: Callable[[dict[str, Any]], bool] | None = None,
@@ -467,12 +468,10 @@ class ContentStore:
                 for shard in range(256):
                     for key, cands in self._shard_groups(shard):
                         if cands is None:  # a one-file record
-                            got = self._read(self.path_for(key))
-                            if got.problem is not None and damaged is not None:
-                                damaged.append(self.path_for(key))
-                            if got.record is None or (keep is not None and not keep(got.record)):
+                            rec = self._one_file_record(key, damaged)
+                            if rec is None or (keep is not None and not keep(rec)):
                                 continue
-                            fh.write(json.dumps({"key": key, "record": got.record}, ensure_ascii=False,
+                            fh.write(json.dumps({"key": key, "record": rec}, ensure_ascii=False,
                                                 sort_keys=True) + "\n")
                             n += 1
                             continue
